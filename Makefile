@@ -1,0 +1,52 @@
+# Developer commands. `make run` and `make test` are all a fresh machine needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# PostgreSQL for the second run of the suite; an empty value skips it (with a
+# loud reason), and CI=true turns that skip into a failure.
+FEDERATION_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: venv run test lint typecheck test-sqlite test-postgres bench clean
+
+$(BIN)/federation: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(BIN)/federation
+
+run: venv
+	$(BIN)/federation db upgrade
+	$(BIN)/federation demo --url http://$(HOST):$(PORT)
+	PROMETHEUS_MULTIPROC_DIR=$$(mktemp -d) $(BIN)/federation serve --host $(HOST) --port $(PORT)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: venv
+	$(BIN)/mypy
+
+# pytest exits 5 when it collected nothing: say so, and fail.
+PYTEST = run_pytest() { $(BIN)/pytest "$$@"; s=$$?; [ $$s -ne 5 ] || echo "pytest collected no tests" >&2; return $$s; }; run_pytest
+
+test-sqlite: venv
+	@echo "== tests on SQLite"
+	$(PYTEST) --cov --cov-report=term:skip-covered -q
+
+test-postgres: venv
+	@echo "== tests on PostgreSQL ($(FEDERATION_TEST_POSTGRES_URL))"
+	FEDERATION_TEST_DATABASE_URL=$(FEDERATION_TEST_POSTGRES_URL) $(PYTEST) -q -m "not e2e"
+
+test: lint typecheck test-sqlite test-postgres
+
+bench: venv
+	@echo "start a hub with 'make run', then:"
+	@echo "$(BIN)/python bench/taxii_bench.py --url http://$(HOST):$(PORT)/taxii2/hub/ --collection COLLECTION --user ACCOUNT --token TOKEN"
+
+clean:
+	rm -rf $(VENV) instance .coverage htmlcov .mypy_cache .ruff_cache .pytest_cache

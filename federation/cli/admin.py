@@ -1,0 +1,157 @@
+"""``federation org|account|token|root|collection``: admitting members and sharing."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from federation.domain.roles import Role, Sector
+from federation.services import accounts, collections
+from federation.cli.common import one_line_errors, session_scope
+
+
+@click.group("org")
+def org_group() -> None:
+    """Member organisations."""
+
+
+@org_group.command("add")
+@click.argument("name")
+@click.option("--sector", required=True, type=click.Choice([s.value for s in Sector]))
+@with_appcontext
+@one_line_errors
+def org_add(name: str, sector: str) -> None:
+    """Admit organisation NAME."""
+    with session_scope() as session:
+        org = accounts.add_organisation(session, name, sector)
+        click.echo(f"organisation {org.name} ({org.sector}) identity {org.identity_id}")
+
+
+@click.group("account")
+def account_group() -> None:
+    """Accounts of people and machines."""
+
+
+@account_group.command("add")
+@click.argument("name")
+@click.option("--org", "organisation", required=True, help="Organisation name.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--json", "as_json", is_flag=True, help='Print {"account": ..., "token": ...}.')
+@with_appcontext
+@one_line_errors
+def account_add(name: str, organisation: str, role: str, as_json: bool) -> None:
+    """Create account NAME and print its first token (shown this once only)."""
+    with session_scope() as session:
+        account = accounts.add_account(session, name, organisation, role)
+        issued = accounts.issue_token(session, current_app.config["SECRET_KEY"], account.name)
+    if as_json:
+        click.echo(json.dumps({"account": issued.account, "token": issued.token}))
+    else:
+        click.echo(f"account {issued.account} ({role} in {organisation})")
+        click.echo(f"token (shown once): {issued.token}")
+
+
+@click.group("token")
+def token_group() -> None:
+    """API tokens (stored only as keyed hashes)."""
+
+
+@token_group.command("add")
+@click.argument("account")
+@click.option("--label", default="", help="What the token is for.")
+@click.option("--expires-in-days", type=click.IntRange(min=1), help="Expire after N days.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"id": ..., "token": ...}.')
+@with_appcontext
+@one_line_errors
+def token_add(account: str, label: str, expires_in_days: int | None, as_json: bool) -> None:
+    """Issue a new token for ACCOUNT (shown this once only)."""
+    expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    with session_scope() as session:
+        issued = accounts.issue_token(
+            session, current_app.config["SECRET_KEY"], account, label=label, expires_at=expires
+        )
+    if as_json:
+        click.echo(json.dumps({"id": issued.id, "account": issued.account, "token": issued.token}))
+    else:
+        click.echo(f"token {issued.id} for {issued.account} (shown once): {issued.token}")
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+@one_line_errors
+def token_revoke(token_id: int) -> None:
+    """Revoke token TOKEN_ID; it stops working at once."""
+    with session_scope() as session:
+        accounts.revoke_token(session, token_id)
+    click.echo(f"token {token_id} revoked")
+
+
+@click.group("root")
+def root_group() -> None:
+    """TAXII API roots."""
+
+
+@root_group.command("add")
+@click.argument("name")
+@click.option("--title", required=True)
+@click.option("--description", default="")
+@with_appcontext
+@one_line_errors
+def root_add(name: str, title: str, description: str) -> None:
+    """Create API root NAME, served at /taxii2/NAME/."""
+    with session_scope() as session:
+        root = collections.add_api_root(session, name, title, description)
+    click.echo(f"API root {root.name} at /taxii2/{root.name}/")
+
+
+@click.group("collection")
+def collection_group() -> None:
+    """TAXII collections and who may read and write them."""
+
+
+@collection_group.command("add")
+@click.option("--root", required=True, help="API root name.")
+@click.option("--title", required=True)
+@click.option("--id", "collection_id", type=click.UUID, help="Collection id (default: random).")
+@click.option("--alias", help="A short name usable in place of the id.")
+@click.option("--description", default="")
+@click.option("--read", default="*", show_default=True, help="Who may read: ORG,sector:S,group:G,*")
+@click.option("--write", default="", help="Who may write: ORG,sector:S,group:G,*")
+@click.option("--default-tlp", default="amber", show_default=True, help="TLP of unmarked objects.")
+@with_appcontext
+@one_line_errors
+def collection_add(
+    root: str,
+    title: str,
+    collection_id: uuid.UUID | None,
+    alias: str | None,
+    description: str,
+    read: str,
+    write: str,
+    default_tlp: str,
+) -> None:
+    """Create a collection in an API root; prints its id."""
+    with session_scope() as session:
+        collection = collections.add_collection(
+            session,
+            root=root,
+            title=title,
+            collection_id=collection_id,
+            description=description,
+            alias=alias,
+            read=read,
+            write=write,
+            default_tlp=default_tlp,
+        )
+    click.echo(str(collection.id))
+
+
+def register(cli: click.Group) -> None:
+    for group in (org_group, account_group, token_group, root_group, collection_group):
+        cli.add_command(group)

@@ -1,0 +1,55 @@
+"""``federation serve``: the hub under gunicorn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from federation.app import create_app
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """Gunicorn running our factory; each worker builds its own app after the fork."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            # Settings newer than the oldest gunicorn we support are skipped there.
+            if key in self.cfg.settings:
+                self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return create_app()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the hub with gunicorn on HOST:PORT."""
+    create_app()  # fail fast, in the foreground, on a bad configuration
+    _Gunicorn(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "accesslog": None,
+            "timeout": 120,
+            # Several hubs may run on one machine (tests, federation): no shared
+            # control socket in the home directory.
+            "control_socket_disable": True,
+        }
+    ).run()
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(serve_command)

@@ -1,0 +1,96 @@
+"""Configuration: defaults, then a TOML file (``FEDERATION_CONFIG``), then ``FEDERATION_*``.
+
+The defaults give a working SQLite hub under ``instance/``; the secret key is
+generated on first use and kept in ``instance/secret_key`` (mode 0600) so tokens
+stay valid across restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "FEDERATION_"
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,
+    "SECRET_KEY": None,
+    "TITLE": "Federation hub",
+    "DESCRIPTION": "Incident sharing between ISPs, law enforcement, government and business.",
+    "CONTACT": "",
+    "DEFAULT_API_ROOT": None,
+    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "PAGE_LIMIT_DEFAULT": 1000,
+    "PAGE_LIMIT_MAX": 10000,
+    "LOG_LEVEL": "INFO",
+}
+
+_INTEGERS = {"MAX_CONTENT_LENGTH", "PAGE_LIMIT_DEFAULT", "PAGE_LIMIT_MAX"}
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+def instance_path() -> Path:
+    """Where the hub keeps its local state (SQLite database, secret key)."""
+    return Path(os.environ.get(f"{ENV_PREFIX}INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The effective settings, upper-case keys, every value checked."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    config_file = environ.get(f"{ENV_PREFIX}CONFIG")
+    if config_file:
+        settings.update(_read_toml(Path(config_file)))
+    for key in DEFAULTS:
+        if f"{ENV_PREFIX}{key}" in environ:
+            settings[key] = environ[f"{ENV_PREFIX}{key}"]
+    settings.update({k.upper(): v for k, v in (overrides or {}).items()})
+    for key in _INTEGERS:
+        settings[key] = _positive_int(key, settings[key])
+    folder = instance_path()
+    if not settings["DATABASE_URL"]:
+        folder.mkdir(parents=True, exist_ok=True)
+        settings["DATABASE_URL"] = f"sqlite:///{folder / 'federation.db'}"
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _instance_secret(folder)
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc}") from None
+    unknown = sorted(k for k in data if k.upper() not in DEFAULTS)
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r} in {path}")
+    return {k.upper(): v for k, v in data.items()}
+
+
+def _positive_int(key: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a whole number, not {value!r}") from None
+    if number < 1:
+        raise ConfigError(f"{key} must be positive")
+    return number
+
+
+def _instance_secret(folder: Path) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""Pure rules of the hub: TLP, roles, visibility, filters. No Flask, no SQL."""

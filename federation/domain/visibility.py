@@ -1,0 +1,66 @@
+"""Who may see what: the one visibility rule (DESIGN.md invariants 4 and 5).
+
+:func:`can_see` is the rule. Storage applies the same rule in SQL
+(``federation.storage.visibility``) so reads never scan; a test checks the two
+agree on every combination.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection as Coll
+from dataclasses import dataclass, field
+
+from federation.domain.tlp import Tlp
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The facts about an account that access decisions need."""
+
+    account_id: int
+    account_name: str
+    organisation_id: int
+    organisation_name: str
+    sector: str
+    role: str
+    groups: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionFacts:
+    """The facts about a stored version that visibility needs."""
+
+    tlp: Tlp | None
+    owner_organisation_id: int | None
+    recipient_organisation_ids: Coll[int] = ()
+
+
+def effective_tlp(tlp: Tlp | None, collection_default: Tlp) -> Tlp:
+    """An unmarked object takes its collection's default."""
+    return collection_default if tlp is None else tlp
+
+
+def can_see(viewer: Viewer, version: VersionFacts, collection_default: Tlp) -> bool:
+    """Whether ``viewer``, already allowed to read the collection, may see ``version``.
+
+    CLEAR, GREEN and AMBER: every reader of the collection. AMBER+STRICT and
+    RED: the owning organisation and named recipients only.
+    """
+    if effective_tlp(version.tlp, collection_default) <= Tlp.AMBER:
+        return True
+    org = viewer.organisation_id
+    return org == version.owner_organisation_id or org in version.recipient_organisation_ids
+
+
+def grant_matches(subject: str, viewer: Viewer) -> bool:
+    """Whether a collection grant subject (``*``, ``org:ID``, ``sector:S``, ``group:G``) covers ``viewer``."""
+    if subject == "*":
+        return True
+    kind, _, value = subject.partition(":")
+    if kind == "org":
+        return value == str(viewer.organisation_id)
+    if kind == "sector":
+        return value == viewer.sector
+    if kind == "group":
+        return value in viewer.groups
+    return False

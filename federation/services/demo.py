@@ -1,0 +1,96 @@
+"""Demo members and collections, so a fresh hub has something to talk to.
+
+Loading is idempotent: what exists is kept. The demo accounts' tokens are
+rotated on every load (earlier demo tokens are revoked), because tokens are
+stored only as hashes and so can be shown only when issued.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from federation.services import accounts, collections
+from federation.storage.base import utcnow
+from federation.storage.models import Account, ApiRoot, Collection, Organisation, Token
+
+DEMO_LABEL = "demo"
+DEMO_ROOT = "hub"
+INCIDENTS_COLLECTION = uuid.UUID("7d2d4b1e-8f1a-4c7e-9a55-0c1d2e3f4a5b")
+LAW_ENFORCEMENT_COLLECTION = uuid.UUID("b3c1e0a2-5d4f-4e6a-8b7c-9d0e1f2a3b4c")
+
+ORGANISATIONS = [
+    ("Example ISP", "isp"),
+    ("Second ISP", "isp"),
+    ("National Police", "law-enforcement"),
+    ("National CSIRT", "csirt"),
+]
+ACCOUNTS = [
+    ("isp-analyst", "Example ISP", "analyst"),
+    ("isp2-analyst", "Second ISP", "analyst"),
+    ("police-officer", "National Police", "reader"),
+    ("csirt-admin", "National CSIRT", "hub-admin"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    name: str
+    organisation: str
+    role: str
+    token: str
+
+
+def load_demo(session: Session, secret_key: str) -> list[DemoAccount]:
+    """Create what is missing of the demo data and issue fresh demo tokens."""
+    for name, sector in ORGANISATIONS:
+        if session.scalar(select(Organisation).where(Organisation.name == name)) is None:
+            accounts.add_organisation(session, name, sector)
+    for name, org, role in ACCOUNTS:
+        if session.scalar(select(Account).where(Account.name == name)) is None:
+            accounts.add_account(session, name, org, role)
+    if session.scalar(select(ApiRoot).where(ApiRoot.name == DEMO_ROOT)) is None:
+        collections.add_api_root(session, DEMO_ROOT, "Federation demo hub")
+    if session.get(Collection, INCIDENTS_COLLECTION) is None:
+        collections.add_collection(
+            session,
+            root=DEMO_ROOT,
+            title="Incidents",
+            collection_id=INCIDENTS_COLLECTION,
+            alias="incidents",
+            description="Incidents shared by every member.",
+            read="*",
+            write="*",
+        )
+    if session.get(Collection, LAW_ENFORCEMENT_COLLECTION) is None:
+        collections.add_collection(
+            session,
+            root=DEMO_ROOT,
+            title="Law enforcement referrals",
+            collection_id=LAW_ENFORCEMENT_COLLECTION,
+            alias="law-enforcement",
+            description="Reports from ISPs for law enforcement.",
+            read="sector:law-enforcement,sector:isp",
+            write="sector:isp,sector:csirt",
+        )
+    _revoke_demo_tokens(session)
+    issued = []
+    for name, org, role in ACCOUNTS:
+        token = accounts.issue_token(session, secret_key, name, label=DEMO_LABEL)
+        issued.append(DemoAccount(name, org, role, token.token))
+    return issued
+
+
+def _revoke_demo_tokens(session: Session) -> None:
+    names = [name for name, _org, _role in ACCOUNTS]
+    stmt = (
+        select(Token)
+        .join(Account)
+        .where(Account.name.in_(names), Token.label == DEMO_LABEL, Token.revoked_at.is_(None))
+    )
+    for token in session.scalars(stmt):
+        token.revoked_at = utcnow()
+    session.commit()

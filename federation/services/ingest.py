@@ -1,0 +1,215 @@
+"""Adding objects to a collection (TAXII 2.1 section 5.4), for every source.
+
+Each object succeeds or fails on its own (DESIGN.md invariant 7). All the
+successes of one request are stored in one transaction together with its
+status resource, so a crash stores either everything reported or nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from federation import metrics
+from federation.domain.errors import ForbiddenError
+from federation.domain.tlp import object_tlp
+from federation.domain.visibility import Viewer
+from federation.services.collections import CollectionAccess
+from federation.storage.base import utcnow
+from federation.storage.database import begin_write
+from federation.storage.models import (
+    Collection,
+    ObjectRecipient,
+    ObjectVersion,
+    Organisation,
+    Status,
+)
+from federation.storage.objects import existing_versions
+from federation.stix.timestamps import format_timestamp
+from federation.stix.validate import InvalidObjectError, ValidatedObject, validate_object
+
+RECIPIENTS_PROPERTY = "x_federation_recipients"
+UNATTRIBUTED_PROPERTY = "x_federation_unattributed"
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass(slots=True)
+class _Accepted:
+    obj: ValidatedObject
+    recipients: list[int]
+    unattributed: bool
+    version: datetime | None = None
+    row: dict[str, Any] = field(default_factory=dict)
+
+
+def add_objects(
+    session: Session,
+    viewer: Viewer,
+    access: CollectionAccess,
+    objects: list[Any],
+    *,
+    source_peer: str | None = None,
+    unattributed: bool = False,
+) -> Status:
+    """Validate and store ``objects``; return the complete status resource.
+
+    A version already held (same id and version) is an idempotent success. The
+    status resource belongs to the viewer's organisation.
+    """
+    if not access.can_write:
+        raise ForbiddenError("this account may not add objects to this collection")
+    successes: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    accepted: list[_Accepted] = []
+    identity_orgs = _identity_organisations(session, objects)
+    for raw in objects:
+        try:
+            obj = validate_object(raw)
+            recipients = _recipients(obj.data, identity_orgs)
+        except InvalidObjectError as exc:
+            failures.append(_entry(raw, str(exc)))
+            continue
+        flag = obj.data.get(UNATTRIBUTED_PROPERTY)
+        accepted.append(_Accepted(obj, recipients, unattributed or flag is True))
+
+    begin_write(session)
+    last_added = _lock_collection(session, access.collection)
+    held = existing_versions(session, access.collection.id, sorted({a.obj.id for a in accepted}))
+    now = max(utcnow(), last_added + _TICK) if last_added else utcnow()
+    new: list[_Accepted] = []
+    for item in accepted:
+        versions = held.setdefault(item.obj.id, [])
+        version = item.obj.modified or item.obj.created
+        if version is None and versions:
+            version = versions[0]  # unversioned objects (SCOs) have one version
+        if version is not None and version in versions:
+            successes.append(_entry(item.obj.data, "already held", version))
+            continue
+        date_added = now + len(new) * _TICK
+        item.version = version or date_added
+        versions.append(item.version)
+        item.row = _row(viewer, access, item, date_added, source_peer)
+        new.append(item)
+        successes.append(_entry(item.obj.data, None, item.version))
+
+    if new:
+        _store(session, access.collection, new)
+    status = Status(
+        collection_id=access.collection.id,
+        organisation_id=viewer.organisation_id,
+        account_id=viewer.account_id,
+        total_count=len(objects),
+        success_count=len(successes),
+        failure_count=len(failures),
+        successes=successes,
+        failures=failures,
+    )
+    session.add(status)
+    session.commit()
+    source = "peer" if source_peer else "local"
+    metrics.OBJECTS_INGESTED.labels(source).inc(len(new))
+    metrics.OBJECTS_REJECTED.labels(source).inc(len(failures))
+    return status
+
+
+def _lock_collection(session: Session, collection: Collection) -> datetime | None:
+    """Take the collection's write lock and return its last date_added.
+
+    Writers to one collection queue here, so date_added follows commit order.
+    On SQLite the BEGIN IMMEDIATE of :func:`begin_write` already holds the lock.
+    """
+    stmt = select(Collection.last_date_added).where(Collection.id == collection.id)
+    return session.execute(stmt.with_for_update()).scalar_one()
+
+
+def _store(session: Session, collection: Collection, new: list[_Accepted]) -> None:
+    stmt = insert(ObjectVersion).returning(ObjectVersion.pk, sort_by_parameter_order=True)
+    pks = list(session.scalars(stmt, [item.row for item in new]))
+    recipients = [
+        {"version_pk": pk, "organisation_id": org}
+        for pk, item in zip(pks, new, strict=True)
+        for org in item.recipients
+    ]
+    if recipients:
+        session.execute(insert(ObjectRecipient), recipients)
+    session.execute(
+        update(Collection)
+        .where(Collection.id == collection.id)
+        .values(last_date_added=new[-1].row["date_added"])
+    )
+
+
+def _row(
+    viewer: Viewer,
+    access: CollectionAccess,
+    item: _Accepted,
+    date_added: datetime,
+    source_peer: str | None,
+) -> dict[str, Any]:
+    obj = item.obj
+    tlp = object_tlp(obj.data)
+    return {
+        "collection_id": access.collection.id,
+        "stix_id": obj.id,
+        "type": obj.type,
+        "spec_version": obj.spec_version,
+        "created": obj.created,
+        "modified": obj.modified,
+        "version": item.version,
+        "date_added": date_added,
+        "document": obj.data,
+        "source_account_id": viewer.account_id,
+        "owner_organisation_id": viewer.organisation_id,
+        "source_peer": source_peer,
+        "tlp": None if tlp is None else int(tlp),
+        "unattributed": item.unattributed,
+    }
+
+
+def _identity_organisations(session: Session, objects: list[Any]) -> dict[str, int]:
+    """Organisation ids for every identity named as a recipient in ``objects``."""
+    wanted: set[str] = set()
+    for raw in objects:
+        if isinstance(raw, dict) and isinstance(raw.get(RECIPIENTS_PROPERTY), list):
+            wanted.update(r for r in raw[RECIPIENTS_PROPERTY] if isinstance(r, str))
+    if not wanted:
+        return {}
+    stmt = select(Organisation.identity_id, Organisation.id).where(
+        Organisation.identity_id.in_(sorted(wanted))
+    )
+    return {identity: org for identity, org in session.execute(stmt)}
+
+
+def _recipients(data: dict[str, Any], identity_orgs: dict[str, int]) -> list[int]:
+    names = data.get(RECIPIENTS_PROPERTY)
+    if names is None:
+        return []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise InvalidObjectError(f"{RECIPIENTS_PROPERTY} must be a list of identity ids")
+    unknown = [n for n in names if n not in identity_orgs]
+    if unknown:
+        raise InvalidObjectError(
+            f"{RECIPIENTS_PROPERTY} names {unknown[0][:80]!r}, which is no member's identity"
+        )
+    return sorted({identity_orgs[n] for n in names})
+
+
+def _entry(raw: Any, message: str | None, version: datetime | None = None) -> dict[str, Any]:
+    """A status-details entry (TAXII 2.1 section 4.3.1)."""
+    data = raw if isinstance(raw, dict) else {}
+    stix_id = data.get("id")
+    entry: dict[str, Any] = {"id": stix_id[:300] if isinstance(stix_id, str) else ""}
+    modified = data.get("modified", data.get("created"))
+    if isinstance(modified, str):
+        entry["version"] = modified[:40]
+    elif version is not None:
+        entry["version"] = format_timestamp(version)
+    else:
+        entry["version"] = ""
+    if message:
+        entry["message"] = message
+    return entry

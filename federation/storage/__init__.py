@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 models and queries: the only package that speaks SQL."""

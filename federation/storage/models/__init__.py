@@ -1,0 +1,18 @@
+"""Every model, importable from one place (Alembic's env.py reads this)."""
+
+from federation.storage.models.collections import ApiRoot, Collection, CollectionGrant
+from federation.storage.models.objects import ObjectRecipient, ObjectVersion
+from federation.storage.models.orgs import Account, Organisation, Token
+from federation.storage.models.status import Status
+
+__all__ = [
+    "Account",
+    "ApiRoot",
+    "Collection",
+    "CollectionGrant",
+    "ObjectRecipient",
+    "ObjectVersion",
+    "Organisation",
+    "Status",
+    "Token",
+]

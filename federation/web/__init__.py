@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the TAXII and REST interfaces: sessions, auth, logs, metrics."""

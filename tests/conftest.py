@@ -1,0 +1,168 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL when
+FEDERATION_TEST_DATABASE_URL names one), the app, its client and CLI runner,
+and factories for members and collections.
+
+Services own their transactions and commit, and several tests need real
+commits (concurrent writers, live servers), so each test starts from empty
+tables rather than rolling back a savepoint.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from federation import create_app
+from federation.services import accounts, collections
+from federation.storage import migrations
+from federation.storage.base import Base
+from federation.storage.database import Database
+from federation.web.db import database
+from tests.helpers import ROOT, Member
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _postgres_unavailable(url: str) -> str | None:
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 5})
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+    except Exception as exc:
+        return f"PostgreSQL at {make_url(url).render_as_string(hide_password=True)}: {exc}"
+    return None
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated once for the whole run, with Alembic."""
+    url = os.environ.get("FEDERATION_TEST_DATABASE_URL")
+    if url:
+        problem = _postgres_unavailable(url)
+        if problem:
+            message = f"the PostgreSQL test pass needs a database: {problem}"
+            if IN_CI:
+                pytest.fail(message, pytrace=False)
+            pytest.skip(message)
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'federation.db'}"
+    migrations.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return make_url(database_url).get_backend_name() == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    if not os.environ.get("FEDERATION_TEST_DATABASE_URL"):
+        pytest.skip("PostgreSQL-only test: it runs in the PostgreSQL pass (make test-postgres)")
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    os.environ["FEDERATION_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    return create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+            "PAGE_LIMIT_DEFAULT": 100,
+            "PAGE_LIMIT_MAX": 1000,
+        }
+    )
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app: Flask = request.getfixturevalue("app")
+    with database(app).engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def db(app: Flask) -> Database:
+    return database(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+class Factory:
+    """Creates members, API roots and collections through the services."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.db = database(app)
+
+    def member(
+        self, organisation: str = "Example ISP", *, sector: str = "isp", role: str = "analyst"
+    ) -> Member:
+        with self.db.session() as session:
+            try:
+                org = accounts.organisation_named(session, organisation)
+            except Exception:
+                org = accounts.add_organisation(session, organisation, sector)
+            name = f"{role}-{uuid.uuid4().hex[:8]}"
+            accounts.add_account(session, name, org.name, role)
+            issued = accounts.issue_token(session, self.app.config["SECRET_KEY"], name)
+            return Member(name, org.name, issued.token, org.identity_id)
+
+    def root(self, name: str = ROOT) -> str:
+        with self.db.session() as session:
+            try:
+                collections.api_root_named(session, name)
+            except Exception:
+                collections.add_api_root(session, name, f"Test root {name}")
+        return name
+
+    def collection(self, *, read: str = "*", write: str = "*", **kwargs: Any) -> str:
+        root = self.root(kwargs.pop("root", ROOT))
+        with self.db.session() as session:
+            collection = collections.add_collection(
+                session,
+                root=root,
+                title=kwargs.pop("title", "Test"),
+                read=read,
+                write=write,
+                **kwargs,
+            )
+            return str(collection.id)
+
+
+@pytest.fixture
+def factory(app: Flask) -> Factory:
+    return Factory(app)

@@ -1,0 +1,62 @@
+"""Test helpers importable from any test module."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from federation.taxii.media import TAXII_MEDIA_TYPE
+
+ROOT = "hub"
+
+
+@dataclass(frozen=True)
+class Member:
+    """An account created for a test, with its token and ready-made headers."""
+
+    account: str
+    organisation: str
+    token: str
+    identity_id: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        raw = f"{self.account}:{self.token}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {**self.auth, "Accept": TAXII_MEDIA_TYPE}
+
+    @property
+    def post_headers(self) -> dict[str, str]:
+        return {**self.headers, "Content-Type": TAXII_MEDIA_TYPE}
+
+
+def objects_url(collection_id: str, root: str = ROOT) -> str:
+    return f"/taxii2/{root}/collections/{collection_id}/objects/"
+
+
+def indicator(
+    *, stix_id: str | None = None, modified: str = "2024-01-01T00:00:00.000Z", **extra: Any
+) -> dict[str, Any]:
+    """A valid STIX 2.1 indicator."""
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": stix_id or f"indicator--{uuid.uuid4()}",
+        "created": "2024-01-01T00:00:00.000Z",
+        "modified": modified,
+        "name": "test indicator",
+        "pattern": "[ipv4-addr:value = '198.51.100.7']",
+        "pattern_type": "stix",
+        "valid_from": "2024-01-01T00:00:00Z",
+        **extra,
+    }
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parents[1]
