@@ -82,9 +82,9 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     os.environ["FEDERATION_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
-    return create_app(
+    flask_app = create_app(
         {
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-key",
@@ -93,6 +93,8 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
             "PAGE_LIMIT_MAX": 1000,
         }
     )
+    yield flask_app
+    database(flask_app).dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -24,6 +24,8 @@ class Viewer:
     sector: str
     role: str
     groups: frozenset[str] = field(default_factory=frozenset)
+    identity_id: str = ""
+    unattributed_default: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,7 @@ class VersionFacts:
     tlp: Tlp | None
     owner_organisation_id: int | None
     recipient_organisation_ids: Coll[int] = ()
+    withheld: bool = False
 
 
 def effective_tlp(tlp: Tlp | None, collection_default: Tlp) -> Tlp:
@@ -44,12 +47,17 @@ def can_see(viewer: Viewer, version: VersionFacts, collection_default: Tlp) -> b
     """Whether ``viewer``, already allowed to read the collection, may see ``version``.
 
     CLEAR, GREEN and AMBER: every reader of the collection. AMBER+STRICT and
-    RED: the owning organisation and named recipients only.
+    RED: the owning organisation and named recipients only. The poster's own
+    identity in an unattributed post is withheld from everyone else.
     """
+    org = viewer.organisation_id
+    if org == version.owner_organisation_id:
+        return True
+    if version.withheld:
+        return False
     if effective_tlp(version.tlp, collection_default) <= Tlp.AMBER:
         return True
-    org = viewer.organisation_id
-    return org == version.owner_organisation_id or org in version.recipient_organisation_ids
+    return org in version.recipient_organisation_ids
 
 
 def grant_matches(subject: str, viewer: Viewer) -> bool:

@@ -172,4 +172,7 @@ def viewer_for(account: Account) -> Viewer:
         organisation_name=org.name,
         sector=org.sector,
         role=account.role,
+        groups=frozenset(group.name for group in org.groups),
+        identity_id=org.identity_id,
+        unattributed_default=account.unattributed_default or org.unattributed_default,
     )

@@ -74,7 +74,9 @@ def add_objects(
             failures.append(_entry(raw, str(exc)))
             continue
         flag = obj.data.get(UNATTRIBUTED_PROPERTY)
-        accepted.append(_Accepted(obj, recipients, unattributed or flag is True))
+        hidden = unattributed or viewer.unattributed_default or flag is True
+        accepted.append(_Accepted(obj, recipients, hidden))
+    withheld = _withheld_identities(viewer, accepted)
 
     begin_write(session)
     last_added = _lock_collection(session, access.collection)
@@ -93,6 +95,7 @@ def add_objects(
         item.version = version or date_added
         versions.append(item.version)
         item.row = _row(viewer, access, item, date_added, source_peer)
+        item.row["withheld"] = item.obj.id in withheld
         new.append(item)
         successes.append(_entry(item.obj.data, None, item.version))
 
@@ -114,6 +117,23 @@ def add_objects(
     metrics.OBJECTS_INGESTED.labels(source).inc(len(new))
     metrics.OBJECTS_REJECTED.labels(source).inc(len(failures))
     return status
+
+
+def _withheld_identities(viewer: Viewer, accepted: list[_Accepted]) -> set[str]:
+    """Identities that would name the poster of an unattributed post.
+
+    The organisation's own hub identity, and any identity the unattributed
+    objects of this request name as their creator, stay visible only to the
+    posting organisation.
+    """
+    creators = {
+        item.obj.data["created_by_ref"]
+        for item in accepted
+        if item.unattributed and isinstance(item.obj.data.get("created_by_ref"), str)
+    }
+    if any(item.unattributed for item in accepted):
+        creators.add(viewer.identity_id)
+    return {item.obj.id for item in accepted if item.obj.type == "identity" and item.obj.id in creators}
 
 
 def _lock_collection(session: Session, collection: Collection) -> datetime | None:

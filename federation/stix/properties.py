@@ -81,18 +81,21 @@ def required(obj: Obj, label: str, prop: str) -> object:
 
 
 def string(value: object, label: str, prop: str) -> str:
+    """Return value if it is a string."""
     if not isinstance(value, str):
         raise bad(label, prop, f"must be a string, got {describe(value)}")
     return value
 
 
 def boolean(value: object, label: str, prop: str) -> bool:
+    """Return value if it is true or false."""
     if not isinstance(value, bool):
         raise bad(label, prop, f"must be true or false, got {describe(value)}")
     return value
 
 
 def integer(value: object, label: str, prop: str, low: int, high: int) -> int:
+    """Return value if it is an integer (not a boolean) from low to high inclusive."""
     # bool is an int subclass in Python but not a JSON number.
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise bad(label, prop, f"must be an integer from {low} to {high}, got {describe(value)}")
@@ -100,6 +103,7 @@ def integer(value: object, label: str, prop: str, low: int, high: int) -> int:
 
 
 def number(value: object, label: str, prop: str, low: float, high: float) -> float:
+    """Return value as a float if it is a finite number from low to high inclusive."""
     # NaN fails the range test, as it should.
     if not isinstance(value, int | float) or isinstance(value, bool) or not low <= value <= high:
         raise bad(label, prop, f"must be a number from {low:g} to {high:g}, got {describe(value)}")
@@ -107,12 +111,14 @@ def number(value: object, label: str, prop: str, low: float, high: float) -> flo
 
 
 def dictionary(value: object, label: str, prop: str) -> dict[str, Any]:
+    """Return value if it is a JSON object."""
     if not isinstance(value, dict):
         raise bad(label, prop, f"must be an object, got {describe(value)}")
     return value
 
 
 def timestamp(value: object, label: str, prop: str) -> datetime:
+    """Return the UTC datetime of a STIX timestamp string."""
     if not isinstance(value, str):
         raise bad(label, prop, f"must be a timestamp string, got {describe(value)}")
     try:
@@ -143,6 +149,7 @@ def _list(value: object, label: str, prop: str, nonempty: bool) -> list[Any]:
 
 
 def string_list(value: object, label: str, prop: str, nonempty: bool = False) -> list[str]:
+    """Return value if it is a list of strings (and not empty, if nonempty)."""
     items = _list(value, label, prop, nonempty)
     for item in items:
         if not isinstance(item, str):
@@ -153,6 +160,7 @@ def string_list(value: object, label: str, prop: str, nonempty: bool = False) ->
 def identifier_list(
     value: object, label: str, prop: str, of_type: str | None = None, nonempty: bool = False
 ) -> list[str]:
+    """Return value if it is a list of identifiers, each of of_type if given."""
     items = _list(value, label, prop, nonempty)
     for item in items:
         identifier(item, label, prop, of_type)
@@ -160,6 +168,7 @@ def identifier_list(
 
 
 def dict_list(value: object, label: str, prop: str) -> list[dict[str, Any]]:
+    """Return value if it is a list of JSON objects."""
     items = _list(value, label, prop, nonempty=False)
     for item in items:
         if not isinstance(item, dict):
@@ -168,6 +177,7 @@ def dict_list(value: object, label: str, prop: str) -> list[dict[str, Any]]:
 
 
 def object_refs(value: object, label: str, prop: str) -> list[str]:
+    """Return value if it is a non-empty list of identifiers."""
     return identifier_list(value, label, prop, nonempty=True)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
 
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
@@ -32,7 +32,6 @@ def visible_versions(
         )
     )
     return or_(
-        effective <= int(Tlp.AMBER),
         table.owner_organisation_id == viewer.organisation_id,
-        is_recipient,
+        and_(~table.withheld, or_(effective <= int(Tlp.AMBER), is_recipient)),
     )

@@ -10,6 +10,7 @@ from federation.services.collections import collection_for
 from federation.taxii.blueprint import taxii, taxii_response
 from federation.taxii.media import STIX_MEDIA_TYPE
 from federation.taxii.paging import OBJECTS_PARAMS, date_headers, page_envelope, parse_request_query
+from federation.web.audit import audit_read
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
 
@@ -21,6 +22,7 @@ def get_manifest(root: str, collection_id: str) -> Response:
     session, viewer = db_session(), current_viewer()
     access = collection_for(session, viewer, root, collection_id)
     page = query.get_manifest(session, viewer, access, filters)
+    audit_read("taxii.get_manifest", access.collection.id, page.rows)
     records = [
         {
             "id": row.stix_id,

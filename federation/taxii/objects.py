@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, json, request
+from flask import Response, current_app, json, request
 
 from federation.domain.errors import BadRequestError, UnprocessableError
 from federation.services import ingest, query
 from federation.services.collections import collection_for
+from federation.services.present import present
 from federation.taxii.blueprint import taxii, taxii_response
 from federation.taxii.paging import (
     DELETE_PARAMS,
@@ -20,6 +21,7 @@ from federation.taxii.paging import (
     parse_request_query,
 )
 from federation.taxii.status import status_resource
+from federation.web.audit import audit_read, audit_write
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
 
@@ -33,7 +35,9 @@ def get_objects(root: str, collection_id: str) -> Response:
     session, viewer = db_session(), current_viewer()
     access = collection_for(session, viewer, root, collection_id)
     page = query.get_objects(session, viewer, access, filters)
-    body = page_envelope(page, "objects", [row.document for row in page.rows])
+    documents = present(session, viewer, page.rows, current_app.config["SECRET_KEY"])
+    audit_read("taxii.get_objects", access.collection.id, page.rows)
+    body = page_envelope(page, "objects", documents)
     return taxii_response(body, headers=date_headers(page))
 
 
@@ -46,6 +50,7 @@ def add_objects(root: str, collection_id: str) -> Response:
     access = collection_for(session, viewer, root, collection_id)
     objects = _envelope_objects(request.get_data())
     status = ingest.add_objects(session, viewer, access, objects)
+    audit_write("taxii.add_objects", access.collection.id, status.success_count)
     return taxii_response(status_resource(status), status=202)
 
 
@@ -56,7 +61,9 @@ def get_object(root: str, collection_id: str, object_id: str) -> Response:
     session, viewer = db_session(), current_viewer()
     access = collection_for(session, viewer, root, collection_id)
     page = query.get_object(session, viewer, access, object_id, filters)
-    body = page_envelope(page, "objects", [row.document for row in page.rows])
+    documents = present(session, viewer, page.rows, current_app.config["SECRET_KEY"])
+    audit_read("taxii.get_object", access.collection.id, page.rows)
+    body = page_envelope(page, "objects", documents)
     return taxii_response(body, headers=date_headers(page))
 
 
@@ -66,7 +73,8 @@ def delete_object(root: str, collection_id: str, object_id: str) -> Response:
     filters = parse_request_query(DELETE_PARAMS, default_version="all")
     session, viewer = db_session(), current_viewer()
     access = collection_for(session, viewer, root, collection_id)
-    query.delete_object(session, viewer, access, object_id, filters)
+    deleted = query.delete_object(session, viewer, access, object_id, filters)
+    audit_write("taxii.delete_object", access.collection.id, deleted, detail=object_id[:300])
     return taxii_response({})
 
 
@@ -77,6 +85,7 @@ def get_object_versions(root: str, collection_id: str, object_id: str) -> Respon
     session, viewer = db_session(), current_viewer()
     access = collection_for(session, viewer, root, collection_id)
     page = query.get_versions(session, viewer, access, object_id, filters)
+    audit_read("taxii.get_object_versions", access.collection.id, page.rows)
     body = page_envelope(page, "versions", [query.version_label(row) for row in page.rows])
     return taxii_response(body, headers=date_headers(page))
 

@@ -626,6 +626,12 @@ def test_indicator_with_deeply_nested_pattern_is_rejected_not_crashed() -> None:
     assert "indicator 'pattern'" in rejected(indicator(pattern=pattern))
 
 
+def test_long_or_chain_of_simple_comparisons_is_accepted() -> None:
+    # stix2-patterns itself runs out of stack on chains this long.
+    pattern = " OR ".join(f"[ipv4-addr:value = '10.0.{i // 256}.{i % 256}']" for i in range(1200))
+    assert validate_object(indicator(pattern=pattern))
+
+
 def test_non_stix_pattern_is_not_parsed_as_stix() -> None:
     sigma = "title: x\ndetection: {condition: selection}"
     assert validate_object(indicator(pattern=sigma, pattern_type="sigma"))
@@ -663,6 +669,16 @@ PATTERNS_FOR_AGREEMENT = [
     "[file:hashes.SHA256 = '" + SHA256 + "']",
     "[file:hashes.'SHA-512' = '" + "ab" * 64 + "']",
     "[file:hashes.'SHA3-256' = '" + SHA256 + "']",
+    "[ipv4-addr:value = '1.2.3.4' OR ipv4-addr:value = '1.2.3.5']",
+    "[ipv4-addr:value = '1.2.3.4' AND url:value = 'x']",
+    "[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'a.test']",
+    "[ipv4-addr:value = '1.2.3.4'] AND [url:value = 'x'] OR [file:name = 'a' OR file:name = 'b']",
+    "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e' OR file:hashes.'SHA-256' = '"
+    + SHA256
+    + "']",
+    "[ipv4-addr:value = '1.2.3.4']AND[url:value = 'x']",
+    "[ ipv4-addr:value = '1.2.3.4' ]",
+    "[ipv4-addr:value = '1'] FOLLOWEDBY [url:value = 'x']",
     # Invalid ones: the fast path must not let any of these through.
     "[file:hashes.'SHA-256' = 'abc']",
     "[file:hashes.'SHA-256' = '" + SHA256[:-1] + "g']",
@@ -681,6 +697,17 @@ PATTERNS_FOR_AGREEMENT = [
     "[ipv4-addr:Value = '1.2.3.4']",
     "[ipv4-addr:value = '1.2.3.4']]",
     "[[ipv4-addr:value = '1.2.3.4']",
+    "[file:name = 'a' OR file:hashes.MD5 = 'abc']",
+    "[file:hashes.'SHA-256' = '" + SHA256 + "'] OR [file:hashes.'SHA-1' = '" + SHA256 + "']",
+    "[ipv4-addr:value = '1'] or [url:value = 'x']",
+    "[ipv4-addr:value = '1' or url:value = 'x']",
+    "[ipv4-addr:value = '1'] OR",
+    "[ipv4-addr:value = '1'] OR []",
+    "[ipv4-addr:value = '1' OR ]",
+    "[ipv4-addr:value = '1'] AND OR [url:value = 'x']",
+    "[ipv4-addr:value = '1'] [url:value = 'x']",
+    "[]",
+    "[file:hashes.AND = 'd41d8cd98f00b204e9800998ecf8427e']",
 ]
 
 

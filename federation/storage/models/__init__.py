@@ -1,11 +1,20 @@
 """Every model, importable from one place (Alembic's env.py reads this)."""
 
+from federation.storage.models.audit import AccessReceipt, AuditEvent
 from federation.storage.models.collections import ApiRoot, Collection, CollectionGrant
 from federation.storage.models.objects import ObjectRecipient, ObjectVersion
-from federation.storage.models.orgs import Account, Organisation, Token
+from federation.storage.models.orgs import (
+    Account,
+    Organisation,
+    Token,
+    TrustGroup,
+    TrustGroupMember,
+)
 from federation.storage.models.status import Status
 
 __all__ = [
+    "AccessReceipt",
+    "AuditEvent",
     "Account",
     "ApiRoot",
     "Collection",
@@ -15,4 +24,6 @@ __all__ = [
     "Organisation",
     "Status",
     "Token",
+    "TrustGroup",
+    "TrustGroupMember",
 ]

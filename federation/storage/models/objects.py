@@ -61,6 +61,9 @@ class ObjectVersion(Base):
     # NULL when unmarked, so the collection's default applies at read time.
     tlp: Mapped[int | None] = mapped_column(SmallInteger)
     unattributed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The poster's own identity object in an unattributed post: only the
+    # posting organisation may see it (DESIGN.md invariant 6).
+    withheld: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ObjectRecipient(Base):

@@ -20,9 +20,14 @@ class Organisation(Base):
     sector: Mapped[str] = mapped_column(String(32))
     identity_id: Mapped[str] = mapped_column(String(64), unique=True)
     unattributed_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_email: Mapped[str] = mapped_column(String(320), default="")
+    contact_phone: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     accounts: Mapped[list[Account]] = relationship(back_populates="organisation")
+    groups: Mapped[list[TrustGroup]] = relationship(
+        secondary="trust_group_members", back_populates="members"
+    )
 
 
 class Account(Base):
@@ -35,10 +40,39 @@ class Account(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     role: Mapped[str] = mapped_column(String(32))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    unattributed_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="accounts")
     tokens: Mapped[list[Token]] = relationship(back_populates="account")
+
+
+class TrustGroup(Base):
+    """A named set of organisations that collection grants can name (``group:NAME``)."""
+
+    __tablename__ = "trust_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list[Organisation]] = relationship(
+        secondary="trust_group_members", back_populates="groups"
+    )
+
+
+class TrustGroupMember(Base):
+    """Membership of an organisation in a trust group."""
+
+    __tablename__ = "trust_group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("trust_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Token(Base):
