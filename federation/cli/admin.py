@@ -10,9 +10,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from federation.cli.common import one_line_errors, session_scope
 from federation.domain.roles import Role, Sector
 from federation.services import accounts, collections
-from federation.cli.common import one_line_errors, session_scope
 
 
 @click.group("org")

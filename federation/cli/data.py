@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from typing import IO
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from federation.cli.common import one_line_errors, session_scope
@@ -20,7 +22,7 @@ from federation.services.collections import find_collection
 @click.option("--account", help="Attribute the objects to this account (default: the operator).")
 @with_appcontext
 @one_line_errors
-def import_command(file: click.utils.LazyFile, collection_key: str, account: str | None) -> None:
+def import_command(file: IO[bytes], collection_key: str, account: str | None) -> None:
     """Add the objects of a STIX bundle FILE to a collection."""
     try:
         document = json.loads(file.read())
@@ -51,7 +53,7 @@ def import_command(file: click.utils.LazyFile, collection_key: str, account: str
 @click.option("--output", type=click.File("w"), default="-", help="File to write (default stdout).")
 @with_appcontext
 @one_line_errors
-def export_command(collection_key: str, account: str | None, output: click.utils.LazyFile) -> None:
+def export_command(collection_key: str, account: str | None, output: IO[str]) -> None:
     """Write every visible version in a collection as one STIX bundle."""
     with session_scope() as session:
         collection = find_collection(session, collection_key)
@@ -61,7 +63,9 @@ def export_command(collection_key: str, account: str | None, output: click.utils
             else accounts.operator_viewer(session)
         )
         output.write(f'{{"type": "bundle", "id": "bundle--{uuid.uuid4()}", "objects": [')
-        for index, document in enumerate(transfer.export_objects(session, viewer, collection)):
+        for index, document in enumerate(
+            transfer.export_objects(session, viewer, collection, current_app.config["SECRET_KEY"])
+        ):
             output.write(("," if index else "") + "\n" + json.dumps(document))
         output.write("\n]}\n")
 

@@ -7,8 +7,19 @@ from typing import Any
 import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from federation.app import create_app
+from federation.web.observability import JsonFormatter
+
+
+class _JsonLogger(Logger):  # type: ignore[misc]
+    """Gunicorn's own messages as JSON lines too, so stderr holds one log format."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -43,6 +54,7 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
             "threads": threads,
             "worker_class": "gthread",
             "accesslog": None,
+            "logger_class": _JsonLogger,
             "timeout": 120,
             # Several hubs may run on one machine (tests, federation): no shared
             # control socket in the home directory.

@@ -93,12 +93,21 @@ def encode_cursor(date_added: datetime) -> str:
 def decode_cursor(value: str) -> datetime:
     """Invert :func:`encode_cursor`; anything else is a 400."""
     try:
+        # A real cursor is about 30 characters; a long one could only be a
+        # deeply nested JSON bomb (RecursionError) or a huge number.
+        if len(value) > _CURSOR_MAX_LENGTH:
+            raise ValueError(value)
         padded = value + "=" * (-len(value) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         micros = data["a"]
-        if not isinstance(micros, int) or micros < 0:
+        if type(micros) is not int or micros < 0:  # bool is an int subclass
             raise ValueError(micros)
-        return _EPOCH + micros * _MICRO
+        date_added = _EPOCH + micros * _MICRO
+        # base64 skips stray characters and JSON allows spacing and extra keys:
+        # only the exact text encode_cursor hands out is accepted.
+        if encode_cursor(date_added) != value:
+            raise ValueError(value)
+        return date_added
     except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, OverflowError):
         raise BadRequestError(
             "the 'next' parameter is not a value this server handed out"
@@ -112,14 +121,20 @@ def format_date_added(value: datetime) -> str:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - _EPOCH
+_CURSOR_MAX_LENGTH = 64
 
 
 def _limit(value: str | None, default: int, maximum: int) -> int:
     if value is None:
         return default
-    if not value.isdigit() or int(value) < 1:
+    # isdigit() alone also passes digits like '²' that int() refuses.
+    digits = value.lstrip("0") if value.isascii() and value.isdigit() else ""
+    if not digits:
         raise BadRequestError("'limit' must be a positive integer")
-    return min(int(value), maximum)
+    # Compare lengths first: int() refuses strings of more than 4,300 digits.
+    if len(digits) > len(str(maximum)):
+        return maximum
+    return min(int(digits), maximum)
 
 
 def _timestamp(name: str, value: str | None) -> datetime | None:

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 
-TOKEN_PREFIX = "fed_"
+TOKEN_PREFIX = "fed_"  # noqa: S105 - a public prefix, not a secret
 
 
 def new_token() -> str:

@@ -61,7 +61,7 @@ def can_see(viewer: Viewer, version: VersionFacts, collection_default: Tlp) -> b
 
 
 def grant_matches(subject: str, viewer: Viewer) -> bool:
-    """Whether a collection grant subject (``*``, ``org:ID``, ``sector:S``, ``group:G``) covers ``viewer``."""
+    """Whether a grant subject (``*``, ``org:ID``, ``sector:S``, ``group:G``) covers ``viewer``."""
     if subject == "*":
         return True
     kind, _, value = subject.partition(":")

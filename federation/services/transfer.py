@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from federation.domain.errors import UnprocessableError
 from federation.domain.filters import ObjectQuery, VersionFilter
 from federation.domain.visibility import Viewer
+from federation.services import audit
 from federation.services.collections import CollectionAccess
 from federation.services.ingest import add_objects
+from federation.services.present import present
 from federation.services.query import get_objects
 from federation.storage.models import Collection
 
@@ -37,6 +39,7 @@ def import_objects(
     """Add ``objects`` in chunks; returns (successes, failures, failure entries)."""
     access = CollectionAccess(collection, can_read=True, can_write=True)
     ok = failed = 0
+    stored = 0
     failures: list[dict[str, Any]] = []
     for start in range(0, len(objects), chunk):
         part = objects[start : start + chunk]
@@ -44,20 +47,32 @@ def import_objects(
         ok += status.success_count
         failed += status.failure_count
         failures.extend(status.failures)
+        stored += status.success_count
         progress(len(part))
+    audit.record(session, viewer, "cli.import", collection_id=collection.id, object_count=stored)
     return ok, failed, failures
 
 
 def export_objects(
-    session: Session, viewer: Viewer, collection: Collection, *, page_size: int = 1000
+    session: Session,
+    viewer: Viewer,
+    collection: Collection,
+    secret_key: str,
+    *,
+    page_size: int = 1000,
 ) -> Iterator[dict[str, Any]]:
-    """Every version of the collection that ``viewer`` may see, in date_added order."""
+    """Every version of the collection that ``viewer`` may see, as they may see it.
+
+    Each page goes through the same visibility rule, pseudonyms and audit log
+    as a TAXII read.
+    """
     access = CollectionAccess(collection, can_read=True, can_write=False)
     query = ObjectQuery(limit=page_size, versions=VersionFilter(all=True))
     while True:
         page = get_objects(session, viewer, access, query)
-        for row in page.rows:
-            yield row.document
+        documents = present(session, viewer, page.rows, secret_key)
+        audit.record_read(session, viewer, "cli.export", collection.id, page.rows)
+        yield from documents
         if not page.more or page.last_added is None:
             return
         query = ObjectQuery(

@@ -23,7 +23,7 @@ def select_versions(
     query: ObjectQuery,
     *,
     stix_id: str | None = None,
-) -> Select[tuple[ObjectVersion]]:
+) -> Select[ObjectVersion]:
     """Visible versions matching ``query``, oldest date_added first, one row past the limit.
 
     The extra row tells the caller whether there is ``more``.

@@ -14,9 +14,9 @@ from federation.storage.models.status import Status
 
 __all__ = [
     "AccessReceipt",
-    "AuditEvent",
     "Account",
     "ApiRoot",
+    "AuditEvent",
     "Collection",
     "CollectionGrant",
     "ObjectRecipient",

@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from federation.storage.models.collections import Collection
-
 from federation.storage.base import Base, JSONDocument, UTCDateTime, utcnow
+from federation.storage.models.collections import Collection
 
 
 class Status(Base):
