@@ -67,6 +67,11 @@ def add_collection(
         tlp = Tlp.parse(default_tlp)
     except ValueError as exc:
         raise UnprocessableError(str(exc)) from None
+    grants = [
+        CollectionGrant(access=access, subject=subject)
+        for access, who in (("read", read), ("write", write))
+        for subject in parse_grantees(session, who)
+    ]
     collection = Collection(
         id=collection_id or uuid.uuid4(),
         api_root=api_root,
@@ -74,10 +79,8 @@ def add_collection(
         description=description,
         alias=alias,
         default_tlp=tlp.label,
+        grants=grants,
     )
-    for access, who in (("read", read), ("write", write)):
-        for subject in parse_grantees(session, who):
-            collection.grants.append(CollectionGrant(access=access, subject=subject))
     session.add(collection)
     commit_unique(session, f"a collection with id {collection.id} already exists")
     return collection

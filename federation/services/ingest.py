@@ -19,6 +19,8 @@ from federation.domain.errors import ForbiddenError
 from federation.domain.tlp import object_tlp
 from federation.domain.visibility import Viewer
 from federation.services.collections import CollectionAccess
+from federation.stix.timestamps import format_timestamp
+from federation.stix.validate import InvalidObjectError, ValidatedObject, validate_object
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
 from federation.storage.models import (
@@ -29,8 +31,6 @@ from federation.storage.models import (
     Status,
 )
 from federation.storage.objects import existing_versions
-from federation.stix.timestamps import format_timestamp
-from federation.stix.validate import InvalidObjectError, ValidatedObject, validate_object
 
 RECIPIENTS_PROPERTY = "x_federation_recipients"
 UNATTRIBUTED_PROPERTY = "x_federation_unattributed"
@@ -133,7 +133,9 @@ def _withheld_identities(viewer: Viewer, accepted: list[_Accepted]) -> set[str]:
     }
     if any(item.unattributed for item in accepted):
         creators.add(viewer.identity_id)
-    return {item.obj.id for item in accepted if item.obj.type == "identity" and item.obj.id in creators}
+    return {
+        item.obj.id for item in accepted if item.obj.type == "identity" and item.obj.id in creators
+    }
 
 
 def _lock_collection(session: Session, collection: Collection) -> datetime | None:

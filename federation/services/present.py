@@ -35,13 +35,10 @@ def present(
     }
     if not foreign:
         return [row.document for row in rows]
-    identities = dict(
-        session.execute(
-            select(Organisation.id, Organisation.identity_id).where(
-                Organisation.id.in_(sorted(foreign))
-            )
-        ).tuples()
+    stmt = select(Organisation.id, Organisation.identity_id).where(
+        Organisation.id.in_(sorted(foreign))
     )
+    identities = {org_id: identity for org_id, identity in session.execute(stmt)}
     documents = []
     for row in rows:
         owner = row.owner_organisation_id

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from federation.domain.errors import ForbiddenError, NotFoundError
@@ -19,9 +19,9 @@ from federation.domain.filters import ObjectQuery, encode_cursor
 from federation.domain.roles import Role
 from federation.domain.visibility import Viewer
 from federation.services.collections import CollectionAccess
+from federation.stix.timestamps import format_timestamp
 from federation.storage.models import ObjectVersion, Status
 from federation.storage.objects import any_visible, select_versions
-from federation.stix.timestamps import format_timestamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,4 +148,4 @@ def _require_visible(
     session: Session, viewer: Viewer, access: CollectionAccess, stix_id: str
 ) -> None:
     if not any_visible(session, access.collection.id, viewer, access.default_tlp, stix_id):
-        raise NotFoundError(f"no object {stix_id[:100]!r} in this collection")
+        raise NotFoundError("no such object in this collection")
