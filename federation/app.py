@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from federation import ops, taxii
+from federation import api, ops, taxii
 from federation.config import instance_path, load_config
 from federation.domain.errors import FederationError
 from federation.taxii.errors import render_error as render_taxii_error
@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     observability.init_app(app)
     db.init_app(app)
     taxii.init_app(app)
+    api.init_app(app)
     ops.init_app(app)
     _register_error_rendering(app)
     return app

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from federation.domain.errors import FederationError
+from federation.storage.database import WRITE_OPTION
 from federation.web.db import database
 
 P = ParamSpec("P")
@@ -21,8 +22,16 @@ R = TypeVar("R")
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """A session for one command."""
-    session = database(current_app).session()
+    """A session for one command.
+
+    Commands write (even export records an audit event per page), and on
+    SQLite a transaction that reads first and writes later fails at once
+    ("database is locked") when another process wrote in between: the running
+    hub or a second command. So each transaction takes the write lock at BEGIN
+    and waits its turn (the busy timeout) instead.
+    """
+    engine = database(current_app).engine.execution_options(**{WRITE_OPTION: True})
+    session = Session(engine, expire_on_commit=False)
     try:
         yield session
     finally:

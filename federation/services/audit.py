@@ -16,6 +16,7 @@ from federation.domain.errors import ForbiddenError
 from federation.domain.roles import Role
 from federation.domain.visibility import Viewer
 from federation.storage.base import utcnow
+from federation.storage.database import ensure_write
 from federation.storage.models import AccessReceipt, AuditEvent, ObjectVersion
 
 
@@ -37,8 +38,9 @@ def record(
     meta: RequestMeta | None = None,
     detail: str = "",
 ) -> None:
-    """Append one event to the audit log."""
+    """Append one event to the audit log, committing it with the current write transaction."""
     meta = meta or RequestMeta()
+    ensure_write(session)
     session.add(
         AuditEvent(
             account_id=viewer.account_id,
@@ -72,6 +74,7 @@ def record_read(
     )
     for attempt in range(2):
         try:
+            ensure_write(session)
             _count_receipts(session, viewer, owners)
             break
         except IntegrityError:

@@ -52,6 +52,19 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={WRITE_OPTION: True})
 
 
+def ensure_write(session: Session) -> None:
+    """Make sure ``session`` is in a write transaction, starting one if needed.
+
+    A transaction already begun with :func:`begin_write` is kept, so its writes
+    and the caller's commit together; a read transaction is ended first (on
+    SQLite a read that turns into a write fails when another writer committed
+    in between).
+    """
+    if session.in_transaction() and session.connection().get_execution_options().get(WRITE_OPTION):
+        return
+    begin_write(session)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -1,0 +1,16 @@
+"""The REST admin API under ``/api/v1/``: one module per resource, JSON in and
+out, errors as problem JSON, no SQL (DESIGN.md, "Interfaces that scripts rely on")."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from federation.api import accounts, audit, groups, openapi, orgs, receipts, tokens
+from federation.api.blueprint import api
+
+
+def init_app(app: Flask) -> None:
+    """Serve the REST API under ``/api/v1/``."""
+    # Import for their route registrations on the blueprint.
+    _ = (accounts, audit, groups, openapi, orgs, receipts, tokens)
+    app.register_blueprint(api)

@@ -1,0 +1,99 @@
+"""REST admin API: the OpenAPI 3.1 document at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import Factory
+
+
+def document(client: FlaskClient, factory: Factory) -> dict[str, Any]:
+    member = factory.member(role="reader")
+    response = client.get("/api/v1/openapi.json", headers=member.auth)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    body: dict[str, Any] = response.json
+    return body
+
+
+def refs(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        found = {value["$ref"]} if "$ref" in value else set()
+        return found.union(*(refs(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(refs(item) for item in value))
+    return set()
+
+
+def test_openapi_lists_every_api_route_and_method(
+    app: Flask, client: FlaskClient, factory: Factory
+) -> None:
+    doc = document(client, factory)
+    assert doc["openapi"] == "3.1.0"
+    expected = {
+        (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    listed = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    assert listed == expected
+    assert ("/api/v1/orgs/{org_id}", "patch") in listed
+    assert ("/api/v1/groups/{group_id}/members/{org_id}", "delete") in listed
+
+
+def test_openapi_schemas_come_from_the_marshmallow_schemas(
+    client: FlaskClient, factory: Factory
+) -> None:
+    doc = document(client, factory)
+    schemas = doc["components"]["schemas"]
+    create = schemas["OrganisationCreate"]
+    assert create["required"] == ["name", "sector"]
+    assert create["additionalProperties"] is False
+    assert create["properties"]["sector"]["enum"] == [
+        "isp",
+        "law-enforcement",
+        "government",
+        "business",
+        "csirt",
+        "hub",
+    ]
+    assert create["properties"]["name"] == {"type": "string", "minLength": 1, "maxLength": 200}
+    assert create["properties"]["unattributed_default"] == {"type": "boolean", "default": False}
+    role = schemas["AccountCreate"]["properties"]["role"]
+    assert role["enum"] == ["reader", "analyst", "org-admin", "hub-admin", "peer"]
+    token = schemas["Token"]["properties"]
+    assert token["expires_at"] == {"type": ["string", "null"], "format": "date-time"}
+    assert "token" not in token
+    assert "digest" not in token
+    assert schemas["IssuedToken"]["properties"]["token"]["type"] == "string"
+    post = doc["paths"]["/api/v1/accounts"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AccountCreate"
+    }
+    assert post["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/NewAccount"
+    }
+    limit = next(
+        p for p in doc["paths"]["/api/v1/audit"]["get"]["parameters"] if p["name"] == "limit"
+    )
+    assert limit == {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "default": 100, "minimum": 1, "maximum": 1000},
+    }
+
+
+def test_every_reference_in_the_openapi_document_resolves(
+    client: FlaskClient, factory: Factory
+) -> None:
+    doc = document(client, factory)
+    names = {f"#/components/schemas/{name}" for name in doc["components"]["schemas"]}
+    found = refs(doc)
+    assert found
+    assert found <= names
