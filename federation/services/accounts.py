@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from federation.domain.errors import (
@@ -19,6 +19,7 @@ from federation.domain.tokens import digests_equal, display_prefix, new_token, t
 from federation.domain.visibility import Viewer
 from federation.services.transactions import commit_unique
 from federation.storage.base import utcnow
+from federation.storage.database import begin_write
 from federation.storage.models import Account, Organisation, Token
 
 
@@ -106,11 +107,14 @@ def authenticate(
     ):
         session.rollback()
         raise UnauthenticatedError("invalid or expired credentials")
-    # Recording every use would make each GET a write; a minute's precision is
-    # plenty for "last used" and keeps reads read-only.
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-        row.last_used_at = now
     viewer = viewer_for(row.account)
+    # Recording every use would make each GET a write; a minute's precision is
+    # plenty for "last used" and keeps most reads read-only. The write gets its
+    # own write transaction: on SQLite a read that turns into a write fails when
+    # another writer committed in between.
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        begin_write(session)
+        session.execute(update(Token).where(Token.id == row.id).values(last_used_at=now))
     session.commit()
     return viewer
 
