@@ -96,6 +96,9 @@ def _envelope_objects(raw: bytes) -> list[Any]:
         body = json.loads(raw, parse_constant=_reject_constant)
     except ValueError as exc:
         raise BadRequestError(f"the body is not valid JSON: {str(exc)[:120]}") from None
+    except RecursionError:
+        # A few kilobytes of "[[[[..." exhaust the decoder's recursion limit.
+        raise BadRequestError("the body's JSON is nested too deeply") from None
     if not isinstance(body, dict):
         raise UnprocessableError("the body must be a TAXII envelope: an object with 'objects'")
     objects = body.get("objects")
