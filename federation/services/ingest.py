@@ -7,6 +7,7 @@ status resource, so a crash stores either everything reported or nothing.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,6 +70,7 @@ def add_objects(
     for raw in objects:
         try:
             obj = validate_object(raw)
+            _check_storable(obj.data)
             recipients = _recipients(obj.data, identity_orgs)
         except InvalidObjectError as exc:
             failures.append(_entry(raw, str(exc)))
@@ -149,15 +151,20 @@ def _lock_collection(session: Session, collection: Collection) -> datetime | Non
 
 
 def _store(session: Session, collection: Collection, new: list[_Accepted]) -> None:
-    stmt = insert(ObjectVersion).returning(ObjectVersion.pk, sort_by_parameter_order=True)
-    pks = list(session.scalars(stmt, [item.row for item in new]))
-    recipients = [
-        {"version_pk": pk, "organisation_id": org}
-        for pk, item in zip(pks, new, strict=True)
-        for org in item.recipients
-    ]
-    if recipients:
+    rows = [item.row for item in new]
+    if any(item.recipients for item in new):
+        stmt = insert(ObjectVersion).returning(ObjectVersion.pk, sort_by_parameter_order=True)
+        pks = list(session.scalars(stmt, rows))
+        recipients = [
+            {"version_pk": pk, "organisation_id": org}
+            for pk, item in zip(pks, new, strict=True)
+            for org in item.recipients
+        ]
         session.execute(insert(ObjectRecipient), recipients)
+    else:
+        # Only recipients need the new keys; without RETURNING the driver can
+        # send the rows as a plain executemany, twice as fast on PostgreSQL.
+        session.execute(insert(ObjectVersion), rows)
     session.execute(
         update(Collection)
         .where(Collection.id == collection.id)
@@ -197,7 +204,9 @@ def _identity_organisations(session: Session, objects: list[Any]) -> dict[str, i
     wanted: set[str] = set()
     for raw in objects:
         if isinstance(raw, dict) and isinstance(raw.get(RECIPIENTS_PROPERTY), list):
-            wanted.update(r for r in raw[RECIPIENTS_PROPERTY] if isinstance(r, str))
+            wanted.update(
+                r for r in raw[RECIPIENTS_PROPERTY] if isinstance(r, str) and _storable_text(r)
+            )
     if not wanted:
         return {}
     stmt = select(Organisation.identity_id, Organisation.id).where(
@@ -224,10 +233,10 @@ def _entry(raw: Any, message: str | None, version: datetime | None = None) -> di
     """A status-details entry (TAXII 2.1 section 4.3.1)."""
     data = raw if isinstance(raw, dict) else {}
     stix_id = data.get("id")
-    entry: dict[str, Any] = {"id": stix_id[:300] if isinstance(stix_id, str) else ""}
+    entry: dict[str, Any] = {"id": _text(stix_id[:300]) if isinstance(stix_id, str) else ""}
     modified = data.get("modified", data.get("created"))
     if isinstance(modified, str):
-        entry["version"] = modified[:40]
+        entry["version"] = _text(modified[:40])
     elif version is not None:
         entry["version"] = format_timestamp(version)
     else:
@@ -235,3 +244,58 @@ def _entry(raw: Any, message: str | None, version: datetime | None = None) -> di
     if message:
         entry["message"] = message
     return entry
+
+
+# Deeper than any STIX object nests, and far enough below the interpreter's
+# recursion limit that the JSON encoder storing the document cannot hit it.
+_MAX_DEPTH = 100
+
+
+def _check_storable(document: dict[str, Any]) -> None:
+    """Refuse what no backend can store: NUL characters (PostgreSQL text and
+    JSONB reject them), unpaired surrogates (not UTF-8), non-finite numbers (not
+    JSON) and nesting deep enough to break the JSON encoder.
+
+    Iterative, so a deeply nested document cannot exhaust the stack here.
+    """
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            if depth > _MAX_DEPTH:
+                raise InvalidObjectError(f"the object nests deeper than {_MAX_DEPTH} levels")
+            for key, item in value.items():
+                if not _storable_text(key):
+                    raise InvalidObjectError(_UNSTORABLE_TEXT)
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            if depth > _MAX_DEPTH:
+                raise InvalidObjectError(f"the object nests deeper than {_MAX_DEPTH} levels")
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            if not _storable_text(value):
+                raise InvalidObjectError(_UNSTORABLE_TEXT)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InvalidObjectError("the object holds a number too large for JSON")
+
+
+_UNSTORABLE_TEXT = "the object holds a NUL character or an unpaired surrogate"
+
+
+def _storable_text(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text(value: str) -> str:
+    """``value`` with anything unstorable replaced, for status entries."""
+    if _storable_text(value):
+        return value
+    return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")

