@@ -65,8 +65,9 @@ def select_versions(
     if stix_id is not None or query.ids:
         # Named ids are a few rows behind the (collection_id, stix_id, version)
         # index. SQLite, without statistics, would rather walk the whole
-        # collection in date_added order to save sorting them: 30 ms per
-        # GET objects/<id>/ at 10,000 objects, growing with the collection.
+        # collection in date_added order to save sorting them: the lookup of
+        # one object took 4 ms at 10,000 objects and 33 ms at 100,000 (0.9 ms
+        # through the id index at either size).
         order = _sort_key(ObjectVersion.date_added)
     return select(ObjectVersion).where(*conditions).order_by(order).limit(query.limit + 1)
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from federation.domain.errors import NotFoundError
-from federation.domain.filters import ObjectQuery, format_date_added, parse_query
+from federation.domain.filters import ObjectQuery, VersionFilter, format_date_added, parse_query
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
 from federation.domain.visibility import Viewer
 from federation.services import accounts, collections, ingest, query
@@ -220,6 +220,38 @@ def test_a_deep_page_is_an_index_range_not_a_scan_of_earlier_rows(
         seek = r"SEARCH object_versions USING INDEX \S+ \(collection_id=\? AND date_added>\?\)"
         assert re.search(seek, plan), plan
         assert "TEMP B-TREE" not in plan, plan
+
+
+def test_sqlite_looks_one_object_up_by_id_instead_of_walking_the_collection(
+    db: Database, is_postgres: bool, analyst: Viewer, collection: str
+) -> None:
+    """Without statistics SQLite preferred the date_added index to skip a sort."""
+    if is_postgres:
+        pytest.skip("PostgreSQL weighs the id's selectivity; this was SQLite's choice")
+    add_many(db, analyst, collection, 30)
+    ids = stored_ids(db, collection)
+    with db.session() as session:
+        access = collections.collection_for(session, analyst, ROOT, collection)
+        single = select_versions(
+            access.collection.id,
+            analyst,
+            access.default_tlp,
+            ObjectQuery(limit=10, versions=VersionFilter(all=True)),
+            stix_id=ids[3],
+        )
+        listed = select_versions(
+            access.collection.id,
+            analyst,
+            access.default_tlp,
+            ObjectQuery(limit=10, ids=(ids[3], ids[7])),
+        )
+        assert [r.stix_id for r in session.scalars(single)] == [ids[3]]
+        assert [r.stix_id for r in session.scalars(listed)] == [ids[3], ids[7]]
+
+    seek = r"SEARCH object_versions USING INDEX \S+ \(collection_id=\? AND stix_id=\?\)"
+    for stmt in (single, listed):
+        plan = query_plan(db, is_postgres, stmt)
+        assert re.search(seek, plan.splitlines()[0]), plan
 
 
 # -- added_after (invariant 2, seen from a poller) ------------------------------------

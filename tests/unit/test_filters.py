@@ -32,18 +32,25 @@ ALLOWED = frozenset(
 )
 
 
-def query(args: dict[str, str] | None = None, **options: object) -> ObjectQuery:
-    settings: dict[str, object] = {
-        "allowed": ALLOWED,
-        "default_limit": 100,
-        "max_limit": 1000,
-        **options,
-    }
-    return parse_query(args or {}, **settings)  # type: ignore[arg-type]
+def query(
+    args: dict[str, str] | None = None,
+    *,
+    allowed: frozenset[str] = ALLOWED,
+    default_version: str = "last",
+) -> ObjectQuery:
+    return parse_query(
+        args or {},
+        allowed=allowed,
+        default_limit=100,
+        max_limit=1000,
+        default_version=default_version,
+    )
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 def raw_cursor(payload: str) -> str:
