@@ -31,7 +31,11 @@ from federation.domain.roles import Role, Sector
 from federation.domain.tokens import display_prefix, new_token, token_digest
 from federation.domain.visibility import Viewer
 from federation.services import audit
-from federation.services.accounts import OPERATOR_ACCOUNT, OPERATOR_ORGANISATION
+from federation.services.accounts import (
+    OPERATOR_ACCOUNT,
+    OPERATOR_ORGANISATION,
+    organisation_named,
+)
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
 from federation.storage.models import Account, Organisation, Token, TrustGroup
@@ -258,7 +262,7 @@ def list_accounts(
     organisation's. Everyone else: their own account."""
     stmt = select(Account).options(selectinload(Account.organisation)).order_by(Account.id)
     if organisation is not None:
-        org = _visible_organisation_named(session, viewer, organisation)
+        org = _visibleorganisation_named(session, viewer, organisation)
         stmt = stmt.where(Account.organisation_id == org.id)
     if viewer.role == Role.ORG_ADMIN:
         stmt = stmt.where(Account.organisation_id == viewer.organisation_id)
@@ -296,7 +300,7 @@ def create_account(
     if organisation is None:
         org = _organisation(session, viewer.organisation_id)
     else:
-        org = _visible_organisation_named(session, viewer, organisation)
+        org = _visibleorganisation_named(session, viewer, organisation)
     account = Account(
         name=name, organisation=org, role=role, unattributed_default=unattributed_default
     )
@@ -466,7 +470,7 @@ def add_group_member(
     _require_hub_admin(viewer, "change trust groups")
     begin_write(session)
     group = _group(session, group_id)
-    org = _organisation_named(session, organisation)
+    org = organisation_named(session, organisation)
     if org in group.members:
         raise ConflictError(f"{org.name!r} is already a member of {group.name!r}")
     group.members.append(org)
@@ -584,23 +588,16 @@ def _visible_organisation(session: Session, viewer: Viewer, org_id: int) -> Orga
     return _organisation(session, org_id)
 
 
-def _visible_organisation_named(session: Session, viewer: Viewer, name: str) -> Organisation:
+def _visibleorganisation_named(session: Session, viewer: Viewer, name: str) -> Organisation:
     if viewer.role != Role.HUB_ADMIN and name != viewer.organisation_name:
         raise NotFoundError(f"no organisation named {name[:100]!r}")
-    return _organisation_named(session, name)
+    return organisation_named(session, name)
 
 
 def _organisation(session: Session, org_id: int) -> Organisation:
     org = session.get(Organisation, org_id)
     if org is None:
         raise NotFoundError(f"no organisation with id {org_id}")
-    return org
-
-
-def _organisation_named(session: Session, name: str) -> Organisation:
-    org = session.scalar(select(Organisation).where(Organisation.name == name))
-    if org is None:
-        raise NotFoundError(f"no organisation named {name[:100]!r}")
     return org
 
 
