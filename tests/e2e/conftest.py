@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,12 +136,21 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
     }
     live.collections = {"shared": shared.stdout.strip(), "police": police.stdout.strip()}
 
-    port = _free_port()
-    live.url = f"http://127.0.0.1:{port}"
     live.stderr_path = hub.folder / "serve.stderr"
+    with serve_hub(hub, live.stderr_path) as url:
+        live.url = url
+        yield live
+
+
+@contextmanager
+def serve_hub(hub: Hub, stderr_path: Path) -> Iterator[str]:
+    """Serve ``hub`` with ``federation serve`` (gunicorn, two workers) on a free
+    127.0.0.1 port until the block ends; yield its base URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
     metrics_dir = hub.folder / "prometheus"
-    metrics_dir.mkdir()
-    with live.stderr_path.open("wb") as stderr:
+    metrics_dir.mkdir(exist_ok=True)
+    with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
             [
                 str(FEDERATION),
@@ -159,7 +169,7 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
             start_new_session=True,
         )
     try:
-        _wait_until_healthy(live.url, process, live.stderr_path)
-        yield live
+        _wait_until_healthy(url, process, stderr_path)
+        yield url
     finally:
         _stop(process)
