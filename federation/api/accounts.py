@@ -9,7 +9,7 @@ from federation.api.blueprint import api, load_body, load_query, reply
 from federation.api.openapi import operation
 from federation.api.schemas import Name, NoParameters, RequestSchema, StrictBoolean
 from federation.domain.roles import Role
-from federation.services import admin
+from federation.services import members
 from federation.web.audit import request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
@@ -84,7 +84,7 @@ class AccountPatchSchema(RequestSchema):
 )
 def list_accounts() -> Response:
     query = load_query(AccountQuerySchema())
-    found = admin.list_accounts(db_session(), current_viewer(), query.get("org"))
+    found = members.list_accounts(db_session(), current_viewer(), query.get("org"))
     return reply(AccountListSchema(), {"accounts": found})
 
 
@@ -97,7 +97,7 @@ def list_accounts() -> Response:
 )
 def create_account() -> Response:
     data = load_body(AccountCreateSchema())
-    created = admin.create_account(
+    created = members.create_account(
         db_session(),
         current_viewer(),
         current_app.config["SECRET_KEY"],
@@ -112,7 +112,7 @@ def create_account() -> Response:
 @operation("One account", query=NoParameters, response=AccountSchema)
 def get_account(account_id: int) -> Response:
     load_query(NoParameters())
-    return reply(AccountSchema(), admin.get_account(db_session(), current_viewer(), account_id))
+    return reply(AccountSchema(), members.get_account(db_session(), current_viewer(), account_id))
 
 
 @api.patch("/accounts/<int:account_id>")
@@ -122,8 +122,8 @@ def get_account(account_id: int) -> Response:
     response=AccountSchema,
 )
 def update_account(account_id: int) -> Response:
-    changes = admin.AccountChanges(**load_body(AccountPatchSchema()))
-    account = admin.update_account(
+    changes = members.AccountChanges(**load_body(AccountPatchSchema()))
+    account = members.update_account(
         db_session(), current_viewer(), account_id, changes, meta=request_meta()
     )
     return reply(AccountSchema(), account)

@@ -16,7 +16,7 @@ from federation.api.schemas import (
     no_commas,
 )
 from federation.domain.roles import Sector
-from federation.services import admin
+from federation.services import organisations
 from federation.web.audit import request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
@@ -81,7 +81,7 @@ class OrganisationPatchSchema(RequestSchema):
 )
 def list_orgs() -> Response:
     load_query(NoParameters())
-    orgs = admin.list_organisations(db_session(), current_viewer())
+    orgs = organisations.list_organisations(db_session(), current_viewer())
     return reply(OrganisationListSchema(), {"organisations": orgs})
 
 
@@ -94,7 +94,9 @@ def list_orgs() -> Response:
 )
 def create_org() -> Response:
     data = load_body(OrganisationCreateSchema())
-    org = admin.create_organisation(db_session(), current_viewer(), meta=request_meta(), **data)
+    org = organisations.create_organisation(
+        db_session(), current_viewer(), meta=request_meta(), **data
+    )
     return reply(OrganisationSchema(), org, 201, url_for(".get_org", org_id=org.id))
 
 
@@ -104,7 +106,7 @@ def create_org() -> Response:
 )
 def get_org(org_id: int) -> Response:
     load_query(NoParameters())
-    org = admin.get_organisation(db_session(), current_viewer(), org_id)
+    org = organisations.get_organisation(db_session(), current_viewer(), org_id)
     return reply(OrganisationSchema(), org)
 
 
@@ -115,8 +117,8 @@ def get_org(org_id: int) -> Response:
     response=OrganisationSchema,
 )
 def update_org(org_id: int) -> Response:
-    changes = admin.OrganisationChanges(**load_body(OrganisationPatchSchema()))
-    org = admin.update_organisation(
+    changes = organisations.OrganisationChanges(**load_body(OrganisationPatchSchema()))
+    org = organisations.update_organisation(
         db_session(), current_viewer(), org_id, changes, meta=request_meta()
     )
     return reply(OrganisationSchema(), org)

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from federation.api.blueprint import api, load_body, load_query, no_content, reply
 from federation.api.openapi import operation
 from federation.api.schemas import Name, NoParameters, RequestSchema
-from federation.services import admin
+from federation.services import members
 from federation.web.audit import request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
@@ -62,7 +62,7 @@ class TokenCreateSchema(RequestSchema):
 )
 def list_tokens() -> Response:
     query = load_query(TokenQuerySchema())
-    found = admin.list_tokens(db_session(), current_viewer(), query.get("account"))
+    found = members.list_tokens(db_session(), current_viewer(), query.get("account"))
     return reply(TokenListSchema(), {"tokens": found})
 
 
@@ -75,7 +75,7 @@ def list_tokens() -> Response:
 )
 def create_token() -> Response:
     data = load_body(TokenCreateSchema())
-    issued = admin.create_token(
+    issued = members.create_token(
         db_session(),
         current_viewer(),
         current_app.config["SECRET_KEY"],
@@ -89,5 +89,5 @@ def create_token() -> Response:
 @operation("Revoke a token; it gets 401 everywhere from now on", query=NoParameters, status=204)
 def revoke_token(token_id: int) -> Response:
     load_query(NoParameters())
-    admin.revoke_token(db_session(), current_viewer(), token_id, meta=request_meta())
+    members.revoke_token(db_session(), current_viewer(), token_id, meta=request_meta())
     return no_content()
