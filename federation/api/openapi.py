@@ -17,11 +17,14 @@ from flask import Response, current_app, jsonify
 from marshmallow import Schema, fields, missing, validate
 
 from federation.api.blueprint import api, load_query
-from federation.api.schemas import NoParameters, Problem, RequestSchema
+from federation.api.schemas import INT32_MAX, NoParameters, Problem, RequestSchema
 
 View = TypeVar("View", bound=Callable[..., Response])
 _PATH_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _PROBLEM_MEDIA_TYPE = "application/problem+json"
+# What blueprint._check_path lets through to a view: Flask's int converter
+# takes no sign, and ids are 32-bit INTEGER keys.
+_PATH_ID = {"type": "integer", "minimum": 0, "maximum": INT32_MAX}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,7 @@ def _operation(rule: str, op: Operation, components: dict[str, Any]) -> dict[str
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "integer"} if converter == "int" else {"type": "string"},
+            "schema": _PATH_ID if converter == "int" else {"type": "string"},
         }
         for converter, name in _PATH_PARAMETER.findall(rule)
     ]

@@ -9,19 +9,77 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EMAIL = validate.Email()
+# Integer columns (ids included) are SQL INTEGER, 32 bits on PostgreSQL; a
+# larger value fails in the driver or the cast instead of failing validation.
+# Fields over bigint columns (audit event ids) declare INT64_MAX themselves.
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
 
 
 class RequestSchema(Schema):
-    """A request body or query string: unknown fields are errors, named in the reply."""
+    """A request body or query string: unknown fields are errors, named in the reply.
+
+    Every integer field is bounded to an INTEGER column unless it declares
+    its own bounds, and every date
+    must be expressible in UTC, whatever the declaring schema says, so a new
+    endpoint cannot forget either (the driver would fail with a 500 otherwise).
+    """
 
     class Meta:
         unknown = RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field[Any]) -> None:
+        _bound(field_obj)
+
+
+def _bound(field: fields.Field[Any]) -> None:
+    if isinstance(field, fields.List):
+        _bound(field.inner)
+    elif isinstance(field, fields.Integer):
+        low = high = None
+        for validator in field.validators:
+            if isinstance(validator, validate.Range):
+                low = validator.min if low is None else low
+                high = validator.max if high is None else high
+        if low is None or high is None:
+            field.validators.append(
+                validate.Range(
+                    min=INT32_MIN if low is None else None,
+                    max=INT32_MAX if high is None else None,
+                )
+            )
+    elif isinstance(field, fields.DateTime):
+        field.validators.append(in_utc_range)
+
+
+def storable_text(value: str) -> bool:
+    """Whether every backend can store ``value``: no NUL (PostgreSQL text refuses
+    it) and no unpaired surrogate (not encodable as UTF-8)."""
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def in_utc_range(value: datetime) -> None:
+    """A date that converts to UTC (9999-12-31T23:00-10:00 does not)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError("Out of the range of dates.") from None
 
 
 class NoParameters(RequestSchema):
