@@ -11,7 +11,8 @@ JSON, by ``federation.web.problems``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema, ValidationError
@@ -27,12 +28,15 @@ from federation.domain.errors import (
 from federation.web.auth import current_viewer
 
 JSON_MEDIA_TYPE = "application/json"
+View = TypeVar("View", bound=Callable[..., Response])
 # Our request bodies nest two levels; anything far deeper is an attack on the
 # parser or the encoder, not a request.
 MAX_BODY_DEPTH = 32
 _UNSTORABLE = "Must not contain NUL characters or unpaired surrogates."
 
-api = Blueprint("api", __name__, url_prefix="/api/v1")
+api = Blueprint("api", __name__, url_prefix="/api/v1", template_folder="templates")
+# Views that answer without credentials: only the descriptions of the API.
+_public_views: set[str] = set()
 
 
 class UnsupportedMediaTypeError(FederationError):
@@ -46,10 +50,22 @@ class _DuplicateKeyError(ValueError):
         self.key = key
 
 
+def public(view: View) -> View:
+    """Serve ``view`` without authentication (put it under the route decorator)."""
+    _public_views.add(f"{api.name}.{view.__name__}")
+    return view
+
+
+def is_public(endpoint: str) -> bool:
+    """Whether the view registered as ``endpoint`` answers without credentials."""
+    return endpoint in _public_views
+
+
 @api.before_request
 def _authenticate() -> None:
     # Authentication first: an anonymous caller learns nothing about the body rules.
-    current_viewer()
+    if not is_public(request.endpoint or ""):
+        current_viewer()
     _check_path()
     if request.method in ("POST", "PUT", "PATCH"):
         mime, _ = parse_options_header(request.headers.get("Content-Type", ""))

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from flask import Response, current_app, jsonify
 from marshmallow import Schema, fields, missing, validate
 
-from federation.api.blueprint import api, load_query
+from federation.api.blueprint import JSON_MEDIA_TYPE, api, is_public, load_query, public
 from federation.api.schemas import INT32_MAX, NoParameters, Problem, RequestSchema
 
 View = TypeVar("View", bound=Callable[..., Response])
@@ -34,6 +34,7 @@ class Operation:
     body: type[Schema] | None
     response: type[Schema] | None
     status: int
+    media_type: str
 
 
 _operations: dict[str, Operation] = {}
@@ -46,11 +47,12 @@ def operation(
     body: type[Schema] | None = None,
     response: type[Schema] | None = None,
     status: int = 200,
+    media_type: str = JSON_MEDIA_TYPE,
 ) -> Callable[[View], View]:
     """Declare what a view takes and returns, for the OpenAPI document."""
 
     def register(view: View) -> View:
-        _operations[_key(view)] = Operation(summary, query, body, response, status)
+        _operations[_key(view)] = Operation(summary, query, body, response, status, media_type)
         return view
 
     return register
@@ -61,9 +63,15 @@ def _key(view: Callable[..., Any]) -> str:
 
 
 @api.get("/openapi.json")
-@operation("This OpenAPI document", query=NoParameters)
+@public
+@operation("This OpenAPI document (no credentials needed)", query=NoParameters)
 def get_openapi() -> Response:
-    """The OpenAPI 3.1 document describing ``/api/v1/``."""
+    """The OpenAPI 3.1 document describing ``/api/v1/``.
+
+    Public, like the page at ``/api/v1/docs``: it describes the shape every
+    hub of this version serves, never data, and client generators and people
+    in a browser should not need a token to read it.
+    """
     load_query(NoParameters())
     return jsonify(build_document())
 
@@ -80,7 +88,10 @@ def build_document() -> dict[str, Any]:
             continue
         path = _PATH_PARAMETER.sub(r"{\2}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(rule.rule, op, components)
+            doc = _operation(rule.rule, op, components)
+            if is_public(rule.endpoint):
+                doc["security"] = []
+            paths.setdefault(path, {})[method.lower()] = doc
     components["Problem"] = schema_to_json_schema(Problem(), components)
     return {
         "openapi": "3.1.0",
@@ -120,7 +131,9 @@ def _operation(rule: str, op: Operation, components: dict[str, Any]) -> dict[str
     problem = {_PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     success: dict[str, Any] = {"description": "Success"}
     if op.response is not None:
-        success["content"] = {"application/json": {"schema": _ref(op.response(), components)}}
+        success["content"] = {op.media_type: {"schema": _ref(op.response(), components)}}
+    elif op.media_type != JSON_MEDIA_TYPE:
+        success["content"] = {op.media_type: {"schema": {"type": "string"}}}
     doc: dict[str, Any] = {
         "summary": op.summary,
         "parameters": parameters,

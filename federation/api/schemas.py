@@ -133,8 +133,8 @@ def email_or_empty(value: str) -> None:
 class Problem(Schema):
     """An error, as RFC 9457 problem details."""
 
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
     errors = fields.Dict(metadata={"description": "Field name to messages, on 422."})
