@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from flask import Response, current_app, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from federation.api.blueprint import api, load_body, load_query, reply
 from federation.api.openapi import operation
-from federation.api.schemas import Name, NoParameters, RequestSchema, StrictBoolean
+from federation.api.schemas import (
+    Name,
+    NoParameters,
+    RequestSchema,
+    StrictBoolean,
+    described,
+)
 from federation.domain.roles import Role
 from federation.services import members
 from federation.web.audit import request_meta
@@ -17,6 +25,7 @@ from federation.web.db import db_session
 _ROLES = validate.OneOf([r.value for r in Role])
 
 
+@described(pattern="^[^:]*$")
 def _no_colon(value: str) -> None:
     # HTTP Basic sends "name:token" and splits at the first colon.
     if ":" in value:
@@ -65,6 +74,8 @@ class AccountCreateSchema(RequestSchema):
 
 class AccountPatchSchema(RequestSchema):
     """Changes to an account; fields left out stay as they are."""
+
+    json_schema: ClassVar[dict[str, Any]] = {"minProperties": 1}
 
     role = fields.String(validate=_ROLES)
     disabled = StrictBoolean()

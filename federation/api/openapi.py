@@ -164,6 +164,8 @@ def schema_to_json_schema(schema: Schema, components: dict[str, Any]) -> dict[st
         doc["required"] = required
     if isinstance(schema, RequestSchema):
         doc["additionalProperties"] = False
+    # Rules of the whole schema, written in Python (validates_schema), say here what they check.
+    doc.update(getattr(schema, "json_schema", {}))
     if schema.__doc__:
         doc["description"] = " ".join(schema.__doc__.split())
     return doc
@@ -191,7 +193,12 @@ def field_to_json_schema(field: fields.Field[Any], components: dict[str, Any]) -
     else:
         doc = {"type": "string"}
     for validator in field.validators:
-        doc.update(_validator_to_json_schema(validator, doc.get("type")))
+        for key, value in _validator_to_json_schema(validator, doc.get("type")).items():
+            if key in ("pattern", "anyOf", "not") and key in doc:
+                # Several rules of one kind must all hold.
+                doc.setdefault("allOf", []).append({key: value})
+            else:
+                doc[key] = value
     if field.load_default is not missing and not callable(field.load_default):
         doc["default"] = field.load_default
     if field.allow_none and "type" in doc:
@@ -203,6 +210,11 @@ def field_to_json_schema(field: fields.Field[Any], components: dict[str, Any]) -
 
 
 def _validator_to_json_schema(validator: object, kind: object) -> dict[str, Any]:
+    described: dict[str, Any] | None = getattr(validator, "json_schema", None)
+    if described is not None:
+        return described
+    if isinstance(validator, validate.Regexp):
+        return {"pattern": validator.regex.pattern}
     if isinstance(validator, validate.OneOf):
         return {"enum": list(validator.choices)}
     if isinstance(validator, validate.Length):

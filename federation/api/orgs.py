@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from flask import Response, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -12,6 +14,7 @@ from federation.api.schemas import (
     NoParameters,
     RequestSchema,
     StrictBoolean,
+    described,
     email_or_empty,
     no_commas,
 )
@@ -24,6 +27,7 @@ from federation.web.db import db_session
 _PHONE = validate.Regexp(r"^[0-9+()./ -]*$", error="Digits, spaces and + ( ) . / - only.")
 
 
+@described(**{"not": {"pattern": r"^\s*(\*\s*$|sector:|group:)"}})
 def _not_a_grant_keyword(value: str) -> None:
     # Collection grants mix organisation names with these forms.
     if value == "*" or value.startswith(("sector:", "group:")):
@@ -62,6 +66,8 @@ class OrganisationCreateSchema(RequestSchema):
 
 class OrganisationPatchSchema(RequestSchema):
     """Changes to an organisation; fields left out stay as they are."""
+
+    json_schema: ClassVar[dict[str, Any]] = {"minProperties": 1}
 
     contact_email = fields.String(validate=[validate.Length(max=320), email_or_empty])
     contact_phone = fields.String(validate=[validate.Length(max=64), _PHONE])
