@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from flask import Response, current_app, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from federation.api.blueprint import api, load_body, load_query, reply
 from federation.api.openapi import operation
-from federation.api.schemas import Name, NoParameters, RequestSchema, StrictBoolean
+from federation.api.schemas import (
+    Name,
+    NoParameters,
+    RequestSchema,
+    StrictBoolean,
+    described,
+)
 from federation.domain.roles import Role
-from federation.services import admin
+from federation.services import members
 from federation.web.audit import request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
@@ -17,6 +25,7 @@ from federation.web.db import db_session
 _ROLES = validate.OneOf([r.value for r in Role])
 
 
+@described(pattern="^[^:]*$")
 def _no_colon(value: str) -> None:
     # HTTP Basic sends "name:token" and splits at the first colon.
     if ":" in value:
@@ -66,6 +75,8 @@ class AccountCreateSchema(RequestSchema):
 class AccountPatchSchema(RequestSchema):
     """Changes to an account; fields left out stay as they are."""
 
+    json_schema: ClassVar[dict[str, Any]] = {"minProperties": 1}
+
     role = fields.String(validate=_ROLES)
     disabled = StrictBoolean()
     unattributed_default = StrictBoolean()
@@ -84,7 +95,7 @@ class AccountPatchSchema(RequestSchema):
 )
 def list_accounts() -> Response:
     query = load_query(AccountQuerySchema())
-    found = admin.list_accounts(db_session(), current_viewer(), query.get("org"))
+    found = members.list_accounts(db_session(), current_viewer(), query.get("org"))
     return reply(AccountListSchema(), {"accounts": found})
 
 
@@ -97,7 +108,7 @@ def list_accounts() -> Response:
 )
 def create_account() -> Response:
     data = load_body(AccountCreateSchema())
-    created = admin.create_account(
+    created = members.create_account(
         db_session(),
         current_viewer(),
         current_app.config["SECRET_KEY"],
@@ -112,7 +123,7 @@ def create_account() -> Response:
 @operation("One account", query=NoParameters, response=AccountSchema)
 def get_account(account_id: int) -> Response:
     load_query(NoParameters())
-    return reply(AccountSchema(), admin.get_account(db_session(), current_viewer(), account_id))
+    return reply(AccountSchema(), members.get_account(db_session(), current_viewer(), account_id))
 
 
 @api.patch("/accounts/<int:account_id>")
@@ -122,8 +133,8 @@ def get_account(account_id: int) -> Response:
     response=AccountSchema,
 )
 def update_account(account_id: int) -> Response:
-    changes = admin.AccountChanges(**load_body(AccountPatchSchema()))
-    account = admin.update_account(
+    changes = members.AccountChanges(**load_body(AccountPatchSchema()))
+    account = members.update_account(
         db_session(), current_viewer(), account_id, changes, meta=request_meta()
     )
     return reply(AccountSchema(), account)

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from federation.api.blueprint import api, load_query, reply
 from federation.api.openapi import operation
-from federation.api.schemas import RequestSchema
+from federation.api.schemas import INT64_MAX, RequestSchema
 from federation.services.audit import events
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
@@ -41,8 +41,10 @@ class AuditQuerySchema(RequestSchema):
         validate=validate.Range(min=1),
         metadata={"description": "Hub admins: one organisation's events."},
     )
+    # Audit event ids are bigint, wider than the default bound of integers.
     before = fields.Integer(
-        validate=validate.Range(min=1), metadata={"description": "Events older than this id."}
+        validate=validate.Range(min=1, max=INT64_MAX),
+        metadata={"description": "Events older than this id."},
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from federation.api.blueprint import api, load_body, load_query, no_content, reply
 from federation.api.openapi import operation
 from federation.api.schemas import Name, NoParameters, RequestSchema, no_commas
-from federation.services import admin
+from federation.services import groups as trust_groups
 from federation.web.audit import request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
@@ -45,7 +45,7 @@ class GroupMemberSchema(RequestSchema):
 @operation("Trust groups and their members", query=NoParameters, response=GroupListSchema)
 def list_groups() -> Response:
     load_query(NoParameters())
-    return reply(GroupListSchema(), {"groups": admin.list_groups(db_session())})
+    return reply(GroupListSchema(), {"groups": trust_groups.list_groups(db_session())})
 
 
 @api.post("/groups")
@@ -54,7 +54,7 @@ def list_groups() -> Response:
 )
 def create_group() -> Response:
     data = load_body(GroupCreateSchema())
-    group = admin.create_group(db_session(), current_viewer(), meta=request_meta(), **data)
+    group = trust_groups.create_group(db_session(), current_viewer(), meta=request_meta(), **data)
     return reply(GroupSchema(), group, 201)
 
 
@@ -67,7 +67,7 @@ def create_group() -> Response:
 )
 def add_group_member(group_id: int) -> Response:
     data = load_body(GroupMemberSchema())
-    group = admin.add_group_member(
+    group = trust_groups.add_group_member(
         db_session(), current_viewer(), group_id, data["organisation"], meta=request_meta()
     )
     return reply(GroupSchema(), group, 201)
@@ -77,5 +77,7 @@ def add_group_member(group_id: int) -> Response:
 @operation("Remove an organisation from a trust group (hub admins)", query=NoParameters, status=204)
 def remove_group_member(group_id: int, org_id: int) -> Response:
     load_query(NoParameters())
-    admin.remove_group_member(db_session(), current_viewer(), group_id, org_id, meta=request_meta())
+    trust_groups.remove_group_member(
+        db_session(), current_viewer(), group_id, org_id, meta=request_meta()
+    )
     return no_content()

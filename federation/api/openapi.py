@@ -16,12 +16,15 @@ from typing import Any, TypeVar
 from flask import Response, current_app, jsonify
 from marshmallow import Schema, fields, missing, validate
 
-from federation.api.blueprint import api, load_query
-from federation.api.schemas import NoParameters, Problem, RequestSchema
+from federation.api.blueprint import JSON_MEDIA_TYPE, api, is_public, load_query, public
+from federation.api.schemas import INT32_MAX, NoParameters, Problem, RequestSchema
 
 View = TypeVar("View", bound=Callable[..., Response])
 _PATH_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _PROBLEM_MEDIA_TYPE = "application/problem+json"
+# What blueprint._check_path lets through to a view: Flask's int converter
+# takes no sign, and ids are 32-bit INTEGER keys.
+_PATH_ID = {"type": "integer", "minimum": 0, "maximum": INT32_MAX}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class Operation:
     body: type[Schema] | None
     response: type[Schema] | None
     status: int
+    media_type: str
 
 
 _operations: dict[str, Operation] = {}
@@ -43,11 +47,12 @@ def operation(
     body: type[Schema] | None = None,
     response: type[Schema] | None = None,
     status: int = 200,
+    media_type: str = JSON_MEDIA_TYPE,
 ) -> Callable[[View], View]:
     """Declare what a view takes and returns, for the OpenAPI document."""
 
     def register(view: View) -> View:
-        _operations[_key(view)] = Operation(summary, query, body, response, status)
+        _operations[_key(view)] = Operation(summary, query, body, response, status, media_type)
         return view
 
     return register
@@ -58,9 +63,15 @@ def _key(view: Callable[..., Any]) -> str:
 
 
 @api.get("/openapi.json")
-@operation("This OpenAPI document", query=NoParameters)
+@public
+@operation("This OpenAPI document (no credentials needed)", query=NoParameters)
 def get_openapi() -> Response:
-    """The OpenAPI 3.1 document describing ``/api/v1/``."""
+    """The OpenAPI 3.1 document describing ``/api/v1/``.
+
+    Public, like the page at ``/api/v1/docs``: it describes the shape every
+    hub of this version serves, never data, and client generators and people
+    in a browser should not need a token to read it.
+    """
     load_query(NoParameters())
     return jsonify(build_document())
 
@@ -77,7 +88,10 @@ def build_document() -> dict[str, Any]:
             continue
         path = _PATH_PARAMETER.sub(r"{\2}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(rule.rule, op, components)
+            doc = _operation(rule.rule, op, components)
+            if is_public(rule.endpoint):
+                doc["security"] = []
+            paths.setdefault(path, {})[method.lower()] = doc
     components["Problem"] = schema_to_json_schema(Problem(), components)
     return {
         "openapi": "3.1.0",
@@ -100,7 +114,7 @@ def _operation(rule: str, op: Operation, components: dict[str, Any]) -> dict[str
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "integer"} if converter == "int" else {"type": "string"},
+            "schema": _PATH_ID if converter == "int" else {"type": "string"},
         }
         for converter, name in _PATH_PARAMETER.findall(rule)
     ]
@@ -117,7 +131,9 @@ def _operation(rule: str, op: Operation, components: dict[str, Any]) -> dict[str
     problem = {_PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     success: dict[str, Any] = {"description": "Success"}
     if op.response is not None:
-        success["content"] = {"application/json": {"schema": _ref(op.response(), components)}}
+        success["content"] = {op.media_type: {"schema": _ref(op.response(), components)}}
+    elif op.media_type != JSON_MEDIA_TYPE:
+        success["content"] = {op.media_type: {"schema": {"type": "string"}}}
     doc: dict[str, Any] = {
         "summary": op.summary,
         "parameters": parameters,
@@ -148,6 +164,8 @@ def schema_to_json_schema(schema: Schema, components: dict[str, Any]) -> dict[st
         doc["required"] = required
     if isinstance(schema, RequestSchema):
         doc["additionalProperties"] = False
+    # Rules of the whole schema, written in Python (validates_schema), say here what they check.
+    doc.update(getattr(schema, "json_schema", {}))
     if schema.__doc__:
         doc["description"] = " ".join(schema.__doc__.split())
     return doc
@@ -175,7 +193,12 @@ def field_to_json_schema(field: fields.Field[Any], components: dict[str, Any]) -
     else:
         doc = {"type": "string"}
     for validator in field.validators:
-        doc.update(_validator_to_json_schema(validator, doc.get("type")))
+        for key, value in _validator_to_json_schema(validator, doc.get("type")).items():
+            if key in ("pattern", "anyOf", "not") and key in doc:
+                # Several rules of one kind must all hold.
+                doc.setdefault("allOf", []).append({key: value})
+            else:
+                doc[key] = value
     if field.load_default is not missing and not callable(field.load_default):
         doc["default"] = field.load_default
     if field.allow_none and "type" in doc:
@@ -187,6 +210,11 @@ def field_to_json_schema(field: fields.Field[Any], components: dict[str, Any]) -
 
 
 def _validator_to_json_schema(validator: object, kind: object) -> dict[str, Any]:
+    described: dict[str, Any] | None = getattr(validator, "json_schema", None)
+    if described is not None:
+        return described
+    if isinstance(validator, validate.Regexp):
+        return {"pattern": validator.regex.pattern}
     if isinstance(validator, validate.OneOf):
         return {"enum": list(validator.choices)}
     if isinstance(validator, validate.Length):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from flask import Response, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -12,11 +14,12 @@ from federation.api.schemas import (
     NoParameters,
     RequestSchema,
     StrictBoolean,
+    described,
     email_or_empty,
     no_commas,
 )
 from federation.domain.roles import Sector
-from federation.services import admin
+from federation.services import organisations
 from federation.web.audit import request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
@@ -24,6 +27,7 @@ from federation.web.db import db_session
 _PHONE = validate.Regexp(r"^[0-9+()./ -]*$", error="Digits, spaces and + ( ) . / - only.")
 
 
+@described(**{"not": {"pattern": r"^\s*(\*\s*$|sector:|group:)"}})
 def _not_a_grant_keyword(value: str) -> None:
     # Collection grants mix organisation names with these forms.
     if value == "*" or value.startswith(("sector:", "group:")):
@@ -63,6 +67,8 @@ class OrganisationCreateSchema(RequestSchema):
 class OrganisationPatchSchema(RequestSchema):
     """Changes to an organisation; fields left out stay as they are."""
 
+    json_schema: ClassVar[dict[str, Any]] = {"minProperties": 1}
+
     contact_email = fields.String(validate=[validate.Length(max=320), email_or_empty])
     contact_phone = fields.String(validate=[validate.Length(max=64), _PHONE])
     unattributed_default = StrictBoolean()
@@ -81,7 +87,7 @@ class OrganisationPatchSchema(RequestSchema):
 )
 def list_orgs() -> Response:
     load_query(NoParameters())
-    orgs = admin.list_organisations(db_session(), current_viewer())
+    orgs = organisations.list_organisations(db_session(), current_viewer())
     return reply(OrganisationListSchema(), {"organisations": orgs})
 
 
@@ -94,7 +100,9 @@ def list_orgs() -> Response:
 )
 def create_org() -> Response:
     data = load_body(OrganisationCreateSchema())
-    org = admin.create_organisation(db_session(), current_viewer(), meta=request_meta(), **data)
+    org = organisations.create_organisation(
+        db_session(), current_viewer(), meta=request_meta(), **data
+    )
     return reply(OrganisationSchema(), org, 201, url_for(".get_org", org_id=org.id))
 
 
@@ -104,7 +112,7 @@ def create_org() -> Response:
 )
 def get_org(org_id: int) -> Response:
     load_query(NoParameters())
-    org = admin.get_organisation(db_session(), current_viewer(), org_id)
+    org = organisations.get_organisation(db_session(), current_viewer(), org_id)
     return reply(OrganisationSchema(), org)
 
 
@@ -115,8 +123,8 @@ def get_org(org_id: int) -> Response:
     response=OrganisationSchema,
 )
 def update_org(org_id: int) -> Response:
-    changes = admin.OrganisationChanges(**load_body(OrganisationPatchSchema()))
-    org = admin.update_organisation(
+    changes = organisations.OrganisationChanges(**load_body(OrganisationPatchSchema()))
+    org = organisations.update_organisation(
         db_session(), current_viewer(), org_id, changes, meta=request_meta()
     )
     return reply(OrganisationSchema(), org)

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from federation.api.blueprint import api, load_query, reply
 from federation.api.openapi import operation
 from federation.api.schemas import RequestSchema
-from federation.services import admin
+from federation.services import organisations
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
 
@@ -44,5 +44,5 @@ class ReceiptsQuerySchema(RequestSchema):
 )
 def get_receipts() -> Response:
     query = load_query(ReceiptsQuerySchema())
-    org_id, found = admin.receipts(db_session(), current_viewer(), query.get("org_id"))
+    org_id, found = organisations.receipts(db_session(), current_viewer(), query.get("org_id"))
     return reply(ReceiptsSchema(), {"organisation_id": org_id, "receipts": found})

@@ -32,4 +32,10 @@ def render_problem(error: Exception) -> Response:
     )
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="federation"'
+    if isinstance(error, HTTPException):
+        # Keep what the client needs to recover, such as Allow on a 405
+        # (RFC 9110 section 15.5.6), but not the HTML error page's type.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
     return response

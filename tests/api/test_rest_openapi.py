@@ -62,7 +62,18 @@ def test_openapi_schemas_come_from_the_marshmallow_schemas(
         "csirt",
         "hub",
     ]
-    assert create["properties"]["name"] == {"type": "string", "minLength": 1, "maxLength": 200}
+    assert create["properties"]["name"] == {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200,
+        "pattern": "^[^\\x00-\\x1f\\x7f]*$",
+        "allOf": [{"pattern": "\\S"}, {"pattern": "^[^,]*$"}],
+        "not": {"pattern": "^\\s*(\\*\\s*$|sector:|group:)"},
+    }
+    assert create["properties"]["contact_phone"]["pattern"] == "^[0-9+()./ -]*$"
+    assert schemas["OrganisationPatch"]["minProperties"] == 1
+    assert schemas["TokenCreate"]["not"] == {"required": ["expires_at", "expires_in_days"]}
+    assert schemas["TokenCreate"]["properties"]["label"]["pattern"] == "^[^\\x00]*$"
     assert create["properties"]["unattributed_default"] == {"type": "boolean", "default": False}
     role = schemas["AccountCreate"]["properties"]["role"]
     assert role["enum"] == ["reader", "analyst", "org-admin", "hub-admin", "peer"]
