@@ -1,4 +1,4 @@
-"""Routing at ingest: what names a member's network reaches that member, in the add's transaction."""
+"""Routing at ingest: what names a member's network reaches it, in the add's transaction."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def recipients_of(db: Database, row: ObjectVersion) -> set[int]:
 
 
 def incident_bundle(address: str = "198.51.100.7", **extra: Any) -> list[dict[str, Any]]:
-    """An incident, an indicator naming ``address``, the relationship, and an unrelated indicator."""
+    """An incident, an indicator naming ``address``, their relationship, an unrelated indicator."""
     incident = {
         "type": "incident",
         "spec_version": "2.1",
@@ -271,4 +271,3 @@ def test_a_failed_add_stores_neither_the_objects_nor_their_routing(
         assert session.scalar(select(func.count()).select_from(ObjectVersion)) == 0
         assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
     assert inbox_of(db, routed_org) is None
-
