@@ -40,9 +40,7 @@ def test_an_org_admin_declares_lists_and_withdraws_its_own_networks(
 
     gone = client.delete(f"{url}/{created.json['id']}", headers=admin.auth)
     assert gone.status_code == 204
-    assert [n["value"] for n in client.get(url, headers=admin.auth).json["networks"]] == [
-        "AS64500"
-    ]
+    assert [n["value"] for n in client.get(url, headers=admin.auth).json["networks"]] == ["AS64500"]
     with db.session() as session:
         actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
     assert actions == ["admin.network.add", "admin.network.add", "admin.network.remove"]
@@ -127,7 +125,8 @@ def test_the_webhook_secret_is_write_only_and_stored_encrypted(
     with db.session() as session:
         [stored] = session.scalars(select(RoutingSettings.webhook_secret))
         details = " ".join(session.scalars(select(AuditEvent.detail)))
-    assert stored is not None and secret not in stored
+    assert stored is not None
+    assert secret not in stored
     assert secret not in details
 
     made = client.put(url, json={"url": "https://soc.example/hook"}, headers=admin.auth)
