@@ -34,6 +34,7 @@ from federation.domain.routing import Names, RoutingTable, names_in_request, par
 from federation.domain.routing import route as plan_routes
 from federation.storage.base import utcnow
 from federation.storage.models import (
+    AuditEvent,
     Collection,
     CollectionGrant,
     ObjectRecipient,
@@ -154,6 +155,20 @@ def _deliver(
         update(Collection)
         .where(Collection.id == inbox_id)
         .values(last_date_added=rows[-1]["date_added"])
+    )
+    # Audited like any write of objects (invariant 8), in the poster's log:
+    # the poster learns that its report reached the responsible member, not who.
+    session.add(
+        AuditEvent(
+            # The hub acts here, on the poster's behalf.
+            account_id=None,
+            account_name="hub routing",
+            organisation_id=routed[0].row["owner_organisation_id"],
+            action="routing.deliver",
+            collection_id=inbox_id,
+            object_count=len(rows),
+            detail="delivered to the inbox of the member responsible for the network",
+        )
     )
     if settings.webhook_url:
         session.add(

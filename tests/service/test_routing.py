@@ -14,6 +14,7 @@ from federation.domain.visibility import Viewer
 from federation.services import accounts, collections, ingest, networks
 from federation.storage.database import Database
 from federation.storage.models import (
+    AuditEvent,
     ObjectRecipient,
     ObjectVersion,
     RoutingSettings,
@@ -271,3 +272,14 @@ def test_a_failed_add_stores_neither_the_objects_nor_their_routing(
         assert session.scalar(select(func.count()).select_from(ObjectVersion)) == 0
         assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
     assert inbox_of(db, routed_org) is None
+
+
+def test_a_delivery_is_audited_in_the_posters_log_without_naming_the_routed_member(
+    db: Database, poster: Viewer, routed_org: int, collection: str
+) -> None:
+    add(db, poster, collection, incident_bundle())
+    with db.session() as session:
+        [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "routing.deliver"))
+    assert event.organisation_id == poster.organisation_id
+    assert (event.collection_id, event.object_count) == (inbox_of(db, routed_org), 3)
+    assert "Routed ISP" not in event.detail
