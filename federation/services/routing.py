@@ -23,14 +23,14 @@ never travels.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, insert, or_, select, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from federation.domain.routing import Names, RoutingTable, names_in_request, parse_claim
+from federation.domain.routing import RoutingTable, names_in_request, parse_claim
 from federation.domain.routing import route as plan_routes
 from federation.storage.base import utcnow
 from federation.storage.models import (
@@ -44,7 +44,6 @@ from federation.storage.models import (
     RoutingSettings,
     WebhookDelivery,
 )
-from federation.storage.objects import existing_versions
 
 _TICK = timedelta(microseconds=1)
 
@@ -62,30 +61,31 @@ def route_versions(
     """Route the versions a request is storing into ``collection``.
 
     Adds each routed owner to ``version.recipients`` (the caller stores those
-    with the version) and stores the inbox copies and webhook deliveries in the
-    session's transaction; the caller commits.
+    with the version) and stores the inbox copies, audit events and webhook
+    deliveries in the session's transaction; the caller commits.
     """
-    if not versions or not _any_claims(session) or _is_inbox(session, collection.id):
+    if not versions:
+        return
+    table = _routing_table(session)
+    if table is None or _is_inbox(session, collection.id):
         return
     documents = [v.row["document"] for v in versions]
     named = names_in_request(documents)
     if not named:
         return
-    table = _routing_table(session, named.values())
     poster = versions[0].row["owner_organisation_id"]
     plan = plan_routes(documents, table, poster, named)
+    deliveries: dict[int, list[RoutableVersion]] = {}
     for owner in sorted(plan):
         ids = plan[owner]
         routed = [v for v in versions if v.row["stix_id"] in ids and not v.row["withheld"]]
         for version in routed:
             if owner not in version.recipients:
                 version.recipients.append(owner)
-        _deliver(session, owner, collection, routed)
-
-
-def _any_claims(session: Session) -> bool:
-    # A hub where nobody declared a network pays one indexed probe per request.
-    return session.scalar(select(OrganisationNetwork.id).limit(1)) is not None
+        if routed:
+            deliveries[owner] = routed
+    if deliveries:
+        _deliver(session, collection, deliveries)
 
 
 def _is_inbox(session: Session, collection_id: uuid.UUID) -> bool:
@@ -95,50 +95,83 @@ def _is_inbox(session: Session, collection_id: uuid.UUID) -> bool:
     return session.scalar(stmt.limit(1)) is not None
 
 
-def _routing_table(session: Session, names: Iterable[Names]) -> RoutingTable[int]:
-    """The declared claims that can match ``names``: every prefix, and the named ASNs.
+# Routing tables built in this process, by database URL, with the fingerprint
+# of the claims they were built from.
+_tables: dict[str, tuple[tuple[Any, ...], RoutingTable[int]]] = {}
 
-    Members declare one or a few prefixes each, so loading them all is cheaper
-    than one range query per address.
+
+def _routing_table(session: Session) -> RoutingTable[int] | None:
+    """Every declared claim as a routing table, or None when nobody declared any.
+
+    Building the table parses every claim (about 0.1 ms each), so it is kept
+    and rebuilt only when the claims change: an add raises the count or the
+    highest id, a removal lowers the count, and a removal followed by an add
+    shows in the newest creation time. Checking costs one aggregate query.
     """
-    wanted = list(names)
-    conditions: list[ColumnElement[bool]] = []
-    if any(item.networks for item in wanted):
-        conditions.append(OrganisationNetwork.kind == "prefix")
-    asns = sorted({f"AS{asn}" for item in wanted for asn in item.asns})
-    if asns:
-        conditions.append(OrganisationNetwork.value.in_(asns))
+    fingerprint = tuple(
+        session.execute(
+            select(
+                func.count(OrganisationNetwork.id),
+                func.max(OrganisationNetwork.id),
+                func.max(OrganisationNetwork.created_at),
+            )
+        ).one()
+    )
+    if not fingerprint[0]:
+        return None
+    key = str(session.get_bind().engine.url)
+    cached = _tables.get(key)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
     stmt = select(OrganisationNetwork.value, OrganisationNetwork.organisation_id)
-    claims = [
-        (parse_claim(value), owner)
-        for value, owner in session.execute(stmt.where(or_(*conditions)))
-    ]
-    return RoutingTable.of(claims)
+    table = RoutingTable.of((parse_claim(value), owner) for value, owner in session.execute(stmt))
+    _tables[key] = (fingerprint, table)
+    return table
 
 
 def _deliver(
-    session: Session, owner: int, source: Collection, routed: list[RoutableVersion]
+    session: Session, source: Collection, deliveries: dict[int, list[RoutableVersion]]
 ) -> None:
-    """Store ``routed`` in ``owner``'s inbox and queue its webhook delivery."""
-    if not routed:
-        return
-    settings, inbox_id = _inbox(session, owner, source)
-    last_added = session.execute(
-        select(Collection.last_date_added).where(Collection.id == inbox_id).with_for_update()
-    ).scalar_one()
-    held = existing_versions(session, inbox_id, sorted({v.row["stix_id"] for v in routed}))
+    """Store each owner's versions in its inbox, audit it and queue its webhook delivery.
+
+    A handful of statements whatever the number of owners: a feed of
+    indicators can name addresses of a hundred members in one request.
+    """
+    owners = sorted(deliveries)
+    settings = _settings_and_inboxes(session, source, owners)
+    inboxes: dict[int, uuid.UUID] = {}
+    for owner in owners:
+        inbox_id = settings[owner].inbox_collection_id
+        assert inbox_id is not None  # made by _settings_and_inboxes
+        inboxes[owner] = inbox_id
+    # Lock the inboxes (in a fixed order, so two writers cannot deadlock) and
+    # hand out date_added after each one's last, as ingest does (invariant 2).
+    locked = session.execute(
+        select(Collection.id, Collection.last_date_added)
+        .where(Collection.id.in_(sorted(inboxes.values(), key=str)))
+        .order_by(Collection.id)
+        .with_for_update()
+    ).all()
+    last_added = {collection_id: last for collection_id, last in locked}
+    held = _held(session, inboxes, deliveries)
     now = utcnow()
-    date_added = max(now, last_added + _TICK) if last_added else now
     rows: list[dict[str, Any]] = []
     recipients: list[list[int]] = []
-    for version in routed:
-        seen = held.setdefault(version.row["stix_id"], [])
-        if version.row["version"] in seen:
-            continue
-        seen.append(version.row["version"])
-        rows.append(version.row | {"collection_id": inbox_id, "date_added": date_added})
-        recipients.append(sorted(set(version.recipients) | {owner}))
-        date_added += _TICK
+    stored: dict[int, list[str]] = {}
+    for owner in owners:
+        inbox = inboxes[owner]
+        last = last_added.get(inbox)
+        date_added = max(now, last + _TICK) if last else now
+        for version in deliveries[owner]:
+            key = (inbox, version.row["stix_id"], version.row["version"])
+            if key in held:
+                continue  # already delivered (invariant 1)
+            held.add(key)
+            rows.append(version.row | {"collection_id": inbox, "date_added": date_added})
+            recipients.append(sorted(set(version.recipients) | {owner}))
+            stored.setdefault(owner, []).append(version.row["stix_id"])
+            last_added[inbox] = date_added
+            date_added += _TICK
     if not rows:
         return
     stmt = insert(ObjectVersion).returning(ObjectVersion.pk, sort_by_parameter_order=True)
@@ -152,10 +185,85 @@ def _deliver(
         ],
     )
     session.execute(
-        update(Collection)
-        .where(Collection.id == inbox_id)
-        .values(last_date_added=rows[-1]["date_added"])
+        update(Collection),
+        [{"id": inboxes[owner], "last_date_added": last_added[inboxes[owner]]} for owner in stored],
     )
+    for owner, ids in stored.items():
+        _record(session, deliveries[owner][0], settings[owner], ids, now)
+
+
+def _settings_and_inboxes(
+    session: Session, source: Collection, owners: list[int]
+) -> dict[int, RoutingSettings]:
+    """The owners' routing settings, locked, each with an inbox (made on first use).
+
+    Locking the settings rows first means two requests routing to a member for
+    the first time make one inbox, not two.
+    """
+    stmt = (
+        select(RoutingSettings)
+        .where(RoutingSettings.organisation_id.in_(owners))
+        .order_by(RoutingSettings.organisation_id)
+        .with_for_update()
+    )
+    settings = {s.organisation_id: s for s in session.scalars(stmt)}
+    for owner in owners:
+        if owner not in settings:
+            # Declaring a network makes the settings row, so this is only for
+            # networks stored some other way.
+            settings[owner] = RoutingSettings(organisation_id=owner)
+            session.add(settings[owner])
+    names = dict(
+        session.execute(
+            select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_([o for o in owners if settings[o].inbox_collection_id is None])
+            )
+        ).all()
+    )
+    for owner in owners:
+        if settings[owner].inbox_collection_id is not None:
+            continue
+        inbox = Collection(
+            id=uuid.uuid4(),
+            api_root_id=settings[owner].inbox_api_root_id or source.api_root_id,
+            title=f"Routed to {names.get(owner, owner)}",
+            description="Incidents naming this organisation's networks, delivered by the hub.",
+            default_tlp="amber",
+            grants=[CollectionGrant(access="read", subject=f"org:{owner}")],
+        )
+        session.add(inbox)
+        settings[owner].inbox_collection_id = inbox.id
+    session.flush()
+    return settings
+
+
+def _held(
+    session: Session,
+    inboxes: dict[int, uuid.UUID],
+    deliveries: dict[int, list[RoutableVersion]],
+) -> set[tuple[uuid.UUID, str, datetime]]:
+    """The (inbox, STIX id, version) triples already stored, among those to deliver."""
+    wanted = {
+        (inboxes[owner], version.row["stix_id"])
+        for owner, routed in deliveries.items()
+        for version in routed
+    }
+    stmt = select(ObjectVersion.collection_id, ObjectVersion.stix_id, ObjectVersion.version).where(
+        tuple_(ObjectVersion.collection_id, ObjectVersion.stix_id).in_(sorted(wanted, key=str))
+    )
+    return {(c, i, v) for c, i, v in session.execute(stmt)}
+
+
+def _record(
+    session: Session,
+    sample: RoutableVersion,
+    settings: RoutingSettings,
+    stix_ids: list[str],
+    now: datetime,
+) -> None:
+    """Audit one delivery and queue its webhook POST, in the add's transaction."""
+    inbox = settings.inbox_collection_id
+    assert inbox is not None
     # Audited like any write of objects (invariant 8), in the poster's log:
     # the poster learns that its report reached the responsible member, not who.
     session.add(
@@ -163,50 +271,19 @@ def _deliver(
             # The hub acts here, on the poster's behalf.
             account_id=None,
             account_name="hub routing",
-            organisation_id=routed[0].row["owner_organisation_id"],
+            organisation_id=sample.row["owner_organisation_id"],
             action="routing.deliver",
-            collection_id=inbox_id,
-            object_count=len(rows),
+            collection_id=inbox,
+            object_count=len(stix_ids),
             detail="delivered to the inbox of the member responsible for the network",
         )
     )
     if settings.webhook_url:
         session.add(
             WebhookDelivery(
-                organisation_id=owner,
-                collection_id=inbox_id,
-                stix_ids=sorted({row["stix_id"] for row in rows}),
+                organisation_id=settings.organisation_id,
+                collection_id=inbox,
+                stix_ids=sorted(set(stix_ids)),
                 next_attempt_at=now,
             )
         )
-
-
-def _inbox(session: Session, owner: int, source: Collection) -> tuple[RoutingSettings, uuid.UUID]:
-    """The owner's routing settings, locked, and its inbox collection (made on first use).
-
-    The settings row is locked first, so two requests routing to a member for
-    the first time make one inbox, not two.
-    """
-    settings = session.get(RoutingSettings, owner, with_for_update=True)
-    if settings is None:
-        # Declaring a network makes the settings row, so this is only for
-        # networks stored some other way.
-        settings = RoutingSettings(organisation_id=owner)
-        session.add(settings)
-        session.flush()
-    if settings.inbox_collection_id is not None:
-        return settings, settings.inbox_collection_id
-    org = session.get(Organisation, owner)
-    name = org.name if org is not None else str(owner)
-    inbox = Collection(
-        id=uuid.uuid4(),
-        api_root_id=settings.inbox_api_root_id or source.api_root_id,
-        title=f"Routed to {name}",
-        description="Incidents naming this organisation's networks, delivered by the hub.",
-        default_tlp="amber",
-        grants=[CollectionGrant(access="read", subject=f"org:{owner}")],
-    )
-    session.add(inbox)
-    session.flush()
-    settings.inbox_collection_id = inbox.id
-    return settings, inbox.id
