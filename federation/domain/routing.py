@@ -249,7 +249,10 @@ def route(
         for owner in table.owners(names):
             if owner != poster:
                 seeds.setdefault(owner, set()).add(stix_id)
-    return {owner: delivery_ids(objects, ids) for owner, ids in seeds.items()}
+    if not seeds:
+        return {}
+    graph = _Graph(objects)
+    return {owner: graph.delivery(ids) for owner, ids in seeds.items()}
 
 
 def delivery_ids(objects: Sequence[Mapping[str, Any]], seeds: set[str]) -> set[str]:
@@ -260,18 +263,29 @@ def delivery_ids(objects: Sequence[Mapping[str, Any]], seeds: set[str]) -> set[s
     sighting (e.g. the incident an indicator indicates), and the reports,
     notes, opinions and groupings that refer to anything delivered.
     """
-    by_id = {obj["id"]: obj for obj in objects if isinstance(obj.get("id"), str)}
-    delivered = seeds & by_id.keys()
-    referrers = {i for i, obj in by_id.items() if i not in delivered and _refs(obj) & delivered}
-    delivered |= referrers
-    for stix_id in referrers:
-        obj = by_id[stix_id]
-        for prop in _LINK_ENDS.get(str(obj.get("type")), ()):
-            delivered |= _ref_values(obj.get(prop)) & by_id.keys()
-    delivered |= {
-        i for i, obj in by_id.items() if obj.get("type") in _CONTAINERS and _refs(obj) & delivered
-    }
-    return delivered
+    return _Graph(objects).delivery(seeds)
+
+
+class _Graph:
+    """The references between the objects of one request, read once."""
+
+    def __init__(self, objects: Sequence[Mapping[str, Any]]) -> None:
+        self.by_id = {obj["id"]: obj for obj in objects if isinstance(obj.get("id"), str)}
+        self.refs = {stix_id: _refs(obj) for stix_id, obj in self.by_id.items()}
+        self.containers = {
+            stix_id for stix_id, obj in self.by_id.items() if obj.get("type") in _CONTAINERS
+        }
+
+    def delivery(self, seeds: set[str]) -> set[str]:
+        delivered = seeds & self.by_id.keys()
+        referrers = {i for i, refs in self.refs.items() if i not in delivered and refs & delivered}
+        delivered |= referrers
+        for stix_id in referrers:
+            obj = self.by_id[stix_id]
+            for prop in _LINK_ENDS.get(str(obj.get("type")), ()):
+                delivered |= _ref_values(obj.get(prop)) & self.by_id.keys()
+        delivered |= {i for i in self.containers if self.refs[i] & delivered}
+        return delivered
 
 
 def _refs(obj: Mapping[str, Any]) -> set[str]:
