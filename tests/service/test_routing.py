@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from itertools import pairwise
 from typing import Any
@@ -283,3 +284,51 @@ def test_a_delivery_is_audited_in_the_posters_log_without_naming_the_routed_memb
     assert event.organisation_id == poster.organisation_id
     assert (event.collection_id, event.object_count) == (inbox_of(db, routed_org), 3)
     assert "Routed ISP" not in event.detail
+
+
+def test_concurrent_writers_routing_to_the_same_members_lose_and_repeat_nothing(
+    db: Database, factory: Factory, routed_org: int
+) -> None:
+    factory.member("Second ISP", role="reader")
+    second = declare(db, "Second ISP", "2001:db8::/32")
+    writers = [viewer_of(db, factory.member(f"Writer {n}")) for n in range(4)]
+    targets = [factory.collection() for _ in writers]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(writers))
+
+    def write(viewer: Viewer, collection: str) -> None:
+        try:
+            start.wait(timeout=30)
+            for _ in range(5):
+                pattern = "[ipv4-addr:value = '198.51.100.7' OR ipv6-addr:value = '2001:db8::7']"
+                add(db, viewer, collection, [indicator(pattern=pattern) for _ in range(20)])
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=write, args=pair) for pair in zip(writers, targets, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    for org in (routed_org, second):
+        inbox = rows_in(db, inbox_of(db, org))
+        assert len(inbox) == len({r.stix_id for r in inbox}) == 4 * 5 * 20
+        assert all(a.date_added < b.date_added for a, b in pairwise(inbox))
+
+
+def test_the_inbox_is_made_in_the_hubs_default_api_root_when_one_is_configured(
+    db: Database, factory: Factory, poster: Viewer, collection: str
+) -> None:
+    factory.member("Routed ISP", role="reader")
+    factory.root("inboxes")
+    with db.session() as session:
+        org_id = accounts.organisation_named(session, "Routed ISP").id
+        networks.add_network(session, None, org_id, "198.51.100.0/24", inbox_root="inboxes")
+    add(db, poster, collection, incident_bundle())
+    with db.session() as session:
+        info = networks.routing_info(session, None, org_id)
+    assert info.inbox_api_root == "inboxes"
+    assert len(rows_in(db, info.inbox_collection_id)) == 3
