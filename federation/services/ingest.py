@@ -103,7 +103,7 @@ def add_objects(
         successes.append(_entry(item.obj.data, None, item.version))
 
     if new:
-        route_versions(session, access.collection, new)
+        route_versions(session, access.collection, new, [a.obj.data for a in accepted])
         _store(session, access.collection, new)
     status = Status(
         collection_id=access.collection.id,

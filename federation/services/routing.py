@@ -23,7 +23,7 @@ never travels.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -56,9 +56,17 @@ class RoutableVersion(Protocol):
 
 
 def route_versions(
-    session: Session, collection: Collection, versions: Sequence[RoutableVersion]
+    session: Session,
+    collection: Collection,
+    versions: Sequence[RoutableVersion],
+    request: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     """Route the versions a request is storing into ``collection``.
+
+    ``request`` holds every valid object of the request, also those already
+    held: they can still name an address (an ``ipv4-addr`` SCO posted before,
+    which an observed-data or network-traffic of this request refers to) or
+    link what is new to it. Only ``versions`` are delivered.
 
     Adds each routed owner to ``version.recipients`` (the caller stores those
     with the version) and stores the inbox copies, audit events and webhook
@@ -69,7 +77,7 @@ def route_versions(
     table = _routing_table(session)
     if table is None or _is_inbox(session, collection.id):
         return
-    documents = [v.row["document"] for v in versions]
+    documents = list(request) or [v.row["document"] for v in versions]
     named = names_in_request(documents)
     if not named:
         return

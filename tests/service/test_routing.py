@@ -332,3 +332,30 @@ def test_the_inbox_is_made_in_the_hubs_default_api_root_when_one_is_configured(
         info = networks.routing_info(session, None, org_id)
     assert info.inbox_api_root == "inboxes"
     assert len(rows_in(db, info.inbox_collection_id)) == 3
+
+
+def test_new_objects_about_an_address_already_held_are_routed(
+    db: Database, poster: Viewer, routed_org: int, collection: str
+) -> None:
+    address = {
+        "type": "ipv4-addr",
+        "spec_version": "2.1",
+        "id": f"ipv4-addr--{uuid.uuid4()}",
+        "value": "198.51.100.9",
+    }
+    add(db, poster, collection, [address])
+    observed = {
+        "type": "observed-data",
+        "spec_version": "2.1",
+        "id": f"observed-data--{uuid.uuid4()}",
+        "created": "2024-01-01T00:00:00.000Z",
+        "modified": "2024-01-01T00:00:00.000Z",
+        "first_observed": "2024-01-01T00:00:00Z",
+        "last_observed": "2024-01-01T00:00:00Z",
+        "number_observed": 1,
+        "object_refs": [address["id"]],
+    }
+    add(db, poster, collection, [address, observed])
+    inbox = rows_in(db, inbox_of(db, routed_org))
+    # The address went when first posted; the observation follows it now.
+    assert [r.stix_id for r in inbox] == [address["id"], observed["id"]]
