@@ -14,7 +14,8 @@ from federation.cli.admin import org_group
 from federation.cli.common import one_line_errors, session_scope
 from federation.services import networks
 from federation.services.accounts import organisation_named
-from federation.services.webhooks import deliver_pending
+from federation.services.webhooks import deliver_pending, list_deliveries
+from federation.stix.timestamps import format_timestamp
 
 
 @click.group("network")
@@ -151,6 +152,38 @@ def webhooks_deliver(once: bool, interval: float) -> None:
         if once:
             return
         time.sleep(interval)
+
+
+@webhooks_group.command("list")
+@click.option("--state", type=click.Choice(["pending", "delivered", "failed"]))
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line.")
+@with_appcontext
+@one_line_errors
+def webhooks_list(state: str | None, limit: int, as_json: bool) -> None:
+    """The newest webhook deliveries, with their attempts and last error."""
+    with session_scope() as session:
+        found = list_deliveries(session, state=state, limit=limit)
+    for item in found:
+        if as_json:
+            document = {
+                "id": item.id,
+                "organisation": item.organisation,
+                "state": item.state,
+                "attempts": item.attempts,
+                "objects": item.object_count,
+                "created_at": format_timestamp(item.created_at),
+                "next_attempt_at": format_timestamp(item.next_attempt_at),
+                "delivered_at": format_timestamp(item.delivered_at) if item.delivered_at else None,
+                "last_error": item.last_error,
+            }
+            click.echo(json.dumps(document))
+        else:
+            error = f"\t{item.last_error}" if item.last_error else ""
+            click.echo(
+                f"{item.id}\t{item.state}\t{item.organisation}\t"
+                f"{item.object_count} objects\t{item.attempts} attempts{error}"
+            )
 
 
 def register(cli: click.Group) -> None:

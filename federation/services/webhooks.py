@@ -107,6 +107,49 @@ def deliver_pending(
     return DeliveryReport(delivered, retrying, failed)
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryInfo:
+    """A delivery as the operator sees it: to whom, how it went. No secrets, no objects."""
+
+    id: int
+    organisation: str
+    state: str
+    attempts: int
+    object_count: int
+    created_at: datetime
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    last_error: str
+
+
+def list_deliveries(
+    session: Session, *, state: str | None = None, limit: int = 100
+) -> list[DeliveryInfo]:
+    """The newest deliveries, optionally in one state (pending, delivered, failed)."""
+    stmt = (
+        select(WebhookDelivery, Organisation.name)
+        .join(Organisation, Organisation.id == WebhookDelivery.organisation_id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    if state is not None:
+        stmt = stmt.where(WebhookDelivery.state == state)
+    return [
+        DeliveryInfo(
+            id=row.id,
+            organisation=name,
+            state=row.state,
+            attempts=row.attempts,
+            object_count=len(row.stix_ids),
+            created_at=row.created_at,
+            next_attempt_at=row.next_attempt_at,
+            delivered_at=row.delivered_at,
+            last_error=row.last_error,
+        )
+        for row, name in session.execute(stmt)
+    ]
+
+
 def _claim(session: Session, now: datetime, limit: int) -> list[_Claimed]:
     begin_write(session)
     stmt = (

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from federation.cli import cli
 from federation.domain import webhooks
 from federation.services import networks
-from federation.services.webhooks import deliver_pending
+from federation.services.webhooks import deliver_pending, list_deliveries
 from federation.storage.base import utcnow
 from federation.storage.database import Database
 from federation.storage.models import WebhookDelivery
@@ -143,6 +143,9 @@ def test_a_delivery_is_given_up_after_the_last_attempt_with_its_error_kept(
     [delivery] = deliveries(db)
     assert (delivery.state, delivery.attempts) == ("failed", webhooks.MAX_ATTEMPTS)
     assert "connection refused" in delivery.last_error
+    with db.session() as session:
+        [listed] = list_deliveries(session, state="failed")
+    assert (listed.organisation, listed.attempts) == ("Routed ISP", webhooks.MAX_ATTEMPTS)
 
 
 def test_the_payload_names_only_objects_the_member_may_see(
@@ -188,6 +191,20 @@ def test_the_operator_sets_webhooks_and_delivers_from_the_command_line(
     assert "1 delivered" in delivered.output
     [(headers, body)] = receiver.received
     assert headers[webhooks.SIGNATURE_HEADER] == webhooks.signature(SECRET, body)
+    outbox = runner.invoke(cli, args=["webhooks", "list", "--json"])
+    [line] = outbox.output.splitlines()
+    assert json.loads(line) | {"id": 0, "created_at": "", "next_attempt_at": ""} == {
+        "id": 0,
+        "organisation": "Routed ISP",
+        "state": "delivered",
+        "attempts": 1,
+        "objects": 3,
+        "created_at": "",
+        "next_attempt_at": "",
+        "delivered_at": json.loads(line)["delivered_at"],
+        "last_error": "",
+    }
+    assert runner.invoke(cli, args=["webhooks", "list", "--state", "failed"]).output == ""
 
     listed = runner.invoke(cli, args=["org", "network", "list", "Routed ISP", "--json"])
     document = json.loads(listed.output)
