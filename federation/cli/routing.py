@@ -142,9 +142,10 @@ def webhooks_group() -> None:
 def webhooks_deliver(once: bool, interval: float) -> None:
     """POST pending webhook deliveries, retrying failures with backoff."""
     secret_key = current_app.config["SECRET_KEY"]
+    allow_private = current_app.config["WEBHOOK_ALLOW_PRIVATE"]
     while True:
         with session_scope() as session:
-            report = deliver_pending(session, secret_key)
+            report = deliver_pending(session, secret_key, allow_private=allow_private)
         if report.delivered or report.retrying or report.failed or once:
             click.echo(
                 f"{report.delivered} delivered, {report.retrying} to retry, {report.failed} failed"

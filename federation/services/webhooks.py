@@ -14,8 +14,10 @@ may see (the one visibility rule); it never names the poster.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import socket
 import urllib.error
 import urllib.request
 import uuid
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,9 +81,18 @@ def deliver_pending(
     now: datetime | None = None,
     send: Sender | None = None,
     timeout: float = TIMEOUT_SECONDS,
+    allow_private: bool = False,
 ) -> DeliveryReport:
-    """POST up to ``limit`` due deliveries and record each outcome."""
+    """POST up to ``limit`` due deliveries and record each outcome.
+
+    Unless ``allow_private``, a webhook whose host resolves to a loopback,
+    private, link-local or otherwise non-global address is refused (the
+    delivery fails with that reason), so a member cannot aim the hub at the
+    operator's own network.
+    """
     send = send or http_post
+    if not allow_private:
+        send = _public_only(send)
     delivered = retrying = failed = 0
     for claimed in _claim(session, now or utcnow(), limit):
         error = _send(session, secret_key, claimed, send, timeout)
@@ -243,6 +255,19 @@ def _visible_ids(
         .distinct()
     )
     return sorted(session.scalars(stmt))
+
+
+def _public_only(send: Sender) -> Sender:
+    def checked(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+        host = urlsplit(url).hostname or ""
+        port = urlsplit(url).port
+        for *_, address in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP):
+            ip = ipaddress.ip_address(str(address[0]).split("%")[0])
+            if not ip.is_global:
+                raise PermissionError(f"refused: {host} resolves to the non-public address {ip}")
+        return send(url, body, headers, timeout)
+
+    return checked
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

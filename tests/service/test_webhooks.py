@@ -93,9 +93,9 @@ def test_a_routed_delivery_is_posted_once_signed_and_without_the_poster(
     app: Flask, db: Database, receiver: Receiver, routed: Routed
 ) -> None:
     with db.session() as session:
-        report = deliver_pending(session, app.config["SECRET_KEY"])
+        report = deliver_pending(session, app.config["SECRET_KEY"], allow_private=True)
         assert report.delivered == 1
-        assert deliver_pending(session, app.config["SECRET_KEY"]).delivered == 0
+        assert deliver_pending(session, app.config["SECRET_KEY"], allow_private=True).delivered == 0
 
     [(headers, body)] = receiver.received
     expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -116,15 +116,20 @@ def test_a_failed_post_is_retried_later_with_backoff(
 ) -> None:
     receiver.statuses = [500]
     with db.session() as session:
-        first = deliver_pending(session, app.config["SECRET_KEY"])
+        first = deliver_pending(session, app.config["SECRET_KEY"], allow_private=True)
     [delivery] = deliveries(db)
     assert (first.retrying, delivery.attempts, delivery.last_error) == (1, 1, "HTTP 500")
     assert delivery.next_attempt_at - utcnow() > timedelta(seconds=20)
 
     with db.session() as session:
-        assert deliver_pending(session, app.config["SECRET_KEY"]).delivered == 0
+        assert deliver_pending(session, app.config["SECRET_KEY"], allow_private=True).delivered == 0
         later = utcnow() + timedelta(minutes=1)
-        assert deliver_pending(session, app.config["SECRET_KEY"], now=later).delivered == 1
+        assert (
+            deliver_pending(
+                session, app.config["SECRET_KEY"], now=later, allow_private=True
+            ).delivered
+            == 1
+        )
     assert len(receiver.received) == 2
     assert deliveries(db)[0].state == "delivered"
 
@@ -138,7 +143,9 @@ def test_a_delivery_is_given_up_after_the_last_attempt_with_its_error_kept(
     now = utcnow()
     with db.session() as session:
         for _ in range(webhooks.MAX_ATTEMPTS):
-            deliver_pending(session, app.config["SECRET_KEY"], now=now, send=unreachable)
+            deliver_pending(
+                session, app.config["SECRET_KEY"], now=now, send=unreachable, allow_private=True
+            )
             now += timedelta(days=1)
     [delivery] = deliveries(db)
     assert (delivery.state, delivery.attempts) == ("failed", webhooks.MAX_ATTEMPTS)
@@ -155,7 +162,7 @@ def test_the_payload_names_only_objects_the_member_may_see(
         [delivery] = session.scalars(select(WebhookDelivery))
         delivery.stix_ids = [*delivery.stix_ids, routed.objects[3]["id"]]
         session.commit()
-        deliver_pending(session, app.config["SECRET_KEY"])
+        deliver_pending(session, app.config["SECRET_KEY"], allow_private=True)
     payload = json.loads(receiver.received[0][1])
     assert routed.objects[3]["id"] not in payload["objects"]
     assert len(payload["objects"]) == 3
@@ -166,13 +173,29 @@ def test_a_cleared_webhook_fails_its_pending_deliveries(
 ) -> None:
     with db.session() as session:
         networks.clear_webhook(session, None, routed.org_id)
-        assert deliver_pending(session, app.config["SECRET_KEY"]).failed == 1
+        assert deliver_pending(session, app.config["SECRET_KEY"], allow_private=True).failed == 1
     assert receiver.received == []
 
 
-def test_the_operator_sets_webhooks_and_delivers_from_the_command_line(
-    runner: FlaskCliRunner, db: Database, factory: Factory, receiver: Receiver
+def test_webhooks_to_the_hubs_own_network_are_refused_unless_allowed(
+    app: Flask, db: Database, receiver: Receiver, routed: Routed
 ) -> None:
+    with db.session() as session:
+        report = deliver_pending(session, app.config["SECRET_KEY"])
+    [delivery] = deliveries(db)
+    assert (report.retrying, receiver.received) == (1, [])
+    assert "non-public address 127.0.0.1" in delivery.last_error
+
+
+def test_the_operator_sets_webhooks_and_delivers_from_the_command_line(
+    app: Flask,
+    runner: FlaskCliRunner,
+    db: Database,
+    factory: Factory,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE", True)
     factory.member("Routed ISP", role="reader")
     poster = factory.member("Poster ISP")
     added = runner.invoke(cli, args=["org", "network", "add", "Routed ISP", "198.51.100.0/24"])
