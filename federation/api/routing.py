@@ -58,6 +58,9 @@ class WebhookSchema(Schema):
     secret = fields.String(
         metadata={"description": "Only when the hub made the secret: shown this once."}
     )
+    pending_deliveries = fields.Integer()
+    failed_deliveries = fields.Integer(metadata={"description": "Given up after the last retry."})
+    last_error = fields.String(metadata={"description": "The newest delivery error."})
 
 
 class WebhookSetSchema(RequestSchema):
@@ -122,7 +125,7 @@ def delete_network(org_id: int, network_id: int) -> Response:
 def get_webhook(org_id: int) -> Response:
     load_query(NoParameters())
     info = networks.routing_info(db_session(), current_viewer(), org_id)
-    return reply(WebhookSchema(), {"url": info.webhook_url, "secret_set": info.webhook_secret_set})
+    return reply(WebhookSchema(), _webhook(info))
 
 
 @api.put("/orgs/<int:org_id>/webhook")
@@ -142,7 +145,7 @@ def set_webhook(org_id: int) -> Response:
         secret=data.get("secret"),
         meta=request_meta(),
     )
-    body: dict[str, object] = {"url": info.webhook_url, "secret_set": info.webhook_secret_set}
+    body = _webhook(info)
     if made:
         body["secret"] = made
     return reply(WebhookSchema(), body)
@@ -154,3 +157,13 @@ def clear_webhook(org_id: int) -> Response:
     load_query(NoParameters())
     networks.clear_webhook(db_session(), current_viewer(), org_id, meta=request_meta())
     return no_content()
+
+
+def _webhook(info: networks.RoutingInfo) -> dict[str, object]:
+    return {
+        "url": info.webhook_url,
+        "secret_set": info.webhook_secret_set,
+        "pending_deliveries": info.pending_deliveries,
+        "failed_deliveries": info.failed_deliveries,
+        "last_error": info.last_error,
+    }

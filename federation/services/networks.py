@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,7 @@ from federation.storage.models import (
     Organisation,
     OrganisationNetwork,
     RoutingSettings,
+    WebhookDelivery,
 )
 
 
@@ -75,6 +76,10 @@ class RoutingInfo:
     inbox_api_root: str | None
     webhook_url: str | None
     webhook_secret_set: bool
+    pending_deliveries: int = 0
+    failed_deliveries: int = 0
+    # The newest delivery error, so a member can see why its endpoint fails.
+    last_error: str = ""
 
 
 def organisation_for(session: Session, viewer: Viewer | None, org_id: int) -> Organisation:
@@ -98,6 +103,19 @@ def routing_info(session: Session, viewer: Viewer | None, org_id: int) -> Routin
     if settings is not None and settings.inbox_collection_id is not None:
         collection = session.get(Collection, settings.inbox_collection_id)
         root = collection.api_root.name if collection is not None else None
+    counts = dict(
+        session.execute(
+            select(WebhookDelivery.state, func.count())
+            .where(WebhookDelivery.organisation_id == org.id)
+            .group_by(WebhookDelivery.state)
+        ).all()
+    )
+    last_error = session.scalar(
+        select(WebhookDelivery.last_error)
+        .where(WebhookDelivery.organisation_id == org.id, WebhookDelivery.last_error != "")
+        .order_by(WebhookDelivery.id.desc())
+        .limit(1)
+    )
     return RoutingInfo(
         organisation_id=org.id,
         networks=tuple(list_networks(session, viewer, org.id)),
@@ -105,6 +123,9 @@ def routing_info(session: Session, viewer: Viewer | None, org_id: int) -> Routin
         inbox_api_root=root,
         webhook_url=settings.webhook_url if settings else None,
         webhook_secret_set=bool(settings and settings.webhook_secret),
+        pending_deliveries=counts.get("pending", 0),
+        failed_deliveries=counts.get("failed", 0),
+        last_error=last_error or "",
     )
 
 

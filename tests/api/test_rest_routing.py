@@ -119,9 +119,10 @@ def test_the_webhook_secret_is_write_only_and_stored_encrypted(
         url, json={"url": "https://soc.example/hook", "secret": secret}, headers=admin.auth
     )
     assert put.status_code == 200, put.json
-    assert put.json == {"url": "https://soc.example/hook", "secret_set": True}
+    healthy = {"pending_deliveries": 0, "failed_deliveries": 0, "last_error": ""}
+    assert put.json == {"url": "https://soc.example/hook", "secret_set": True} | healthy
     got = client.get(url, headers=admin.auth)
-    assert got.json == {"url": "https://soc.example/hook", "secret_set": True}
+    assert got.json == {"url": "https://soc.example/hook", "secret_set": True} | healthy
     with db.session() as session:
         [stored] = session.scalars(select(RoutingSettings.webhook_secret))
         details = " ".join(session.scalars(select(AuditEvent.detail)))
@@ -134,7 +135,7 @@ def test_the_webhook_secret_is_write_only_and_stored_encrypted(
     assert "secret" not in client.get(url, headers=admin.auth).json
 
     assert client.delete(url, headers=admin.auth).status_code == 204
-    assert client.get(url, headers=admin.auth).json == {"url": None, "secret_set": False}
+    assert client.get(url, headers=admin.auth).json == {"url": None, "secret_set": False} | healthy
 
 
 def test_webhook_urls_and_secrets_are_checked(

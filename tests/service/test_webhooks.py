@@ -185,6 +185,10 @@ def test_webhooks_to_the_hubs_own_network_are_refused_unless_allowed(
     [delivery] = deliveries(db)
     assert (report.retrying, receiver.received) == (1, [])
     assert "non-public address 127.0.0.1" in delivery.last_error
+    with db.session() as session:
+        health = networks.routing_info(session, None, routed.org_id)
+    assert (health.pending_deliveries, health.failed_deliveries) == (1, 0)
+    assert health.last_error == delivery.last_error
 
 
 def test_the_operator_sets_webhooks_and_delivers_from_the_command_line(
