@@ -168,9 +168,14 @@ def _add_network(networks: set[Network], value: object) -> None:
     if not isinstance(value, str) or len(value) > 64:
         return
     try:
-        networks.add(ipaddress.ip_network(value.strip(), strict=False))
+        network = ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
         return
+    mapped = network.network_address.ipv4_mapped if network.version == 6 else None
+    if mapped is not None and network.prefixlen >= 96:
+        # ::ffff:198.51.100.7 is an IPv4 address, routed by the IPv4 prefixes.
+        network = ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}")
+    networks.add(network)
 
 
 def _add_asn(asns: set[int], value: object) -> None:

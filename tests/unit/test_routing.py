@@ -111,12 +111,14 @@ def test_address_objects_name_their_value_including_cidr() -> None:
         {"type": "ipv4-addr", "id": "ipv4-addr--1", "value": "198.51.100.7"},
         {"type": "ipv4-addr", "id": "ipv4-addr--2", "value": "198.51.100.0/25"},
         {"type": "ipv6-addr", "id": "ipv6-addr--1", "value": "2001:db8::1"},
+        {"type": "ipv6-addr", "id": "ipv6-addr--2", "value": "::ffff:198.51.100.8"},
         {"type": "autonomous-system", "id": "autonomous-system--1", "number": 64500},
     ]
     named = names_in_request(objects)
     assert named["ipv4-addr--1"].networks == {net("198.51.100.7/32")}
     assert named["ipv4-addr--2"].networks == {net("198.51.100.0/25")}
     assert named["ipv6-addr--1"].networks == {net("2001:db8::1/128")}
+    assert named["ipv6-addr--2"].networks == {net("198.51.100.8/32")}
     assert named["autonomous-system--1"].asns == {64500}
 
 
