@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from federation.domain.routing import RoutingTable, names_in_request, parse_claim
@@ -44,6 +44,7 @@ from federation.storage.models import (
     RoutingSettings,
     WebhookDelivery,
 )
+from federation.storage.routing import held_versions
 
 _TICK = timedelta(microseconds=1)
 
@@ -251,15 +252,14 @@ def _held(
     deliveries: dict[int, list[RoutableVersion]],
 ) -> set[tuple[uuid.UUID, str, datetime]]:
     """The (inbox, STIX id, version) triples already stored, among those to deliver."""
-    wanted = {
-        (inboxes[owner], version.row["stix_id"])
-        for owner, routed in deliveries.items()
-        for version in routed
-    }
-    stmt = select(ObjectVersion.collection_id, ObjectVersion.stix_id, ObjectVersion.version).where(
-        tuple_(ObjectVersion.collection_id, ObjectVersion.stix_id).in_(sorted(wanted, key=str))
+    return held_versions(
+        session,
+        {
+            (inboxes[owner], version.row["stix_id"])
+            for owner, routed in deliveries.items()
+            for version in routed
+        },
     )
-    return {(c, i, v) for c, i, v in session.execute(stmt)}
 
 
 def _record(

@@ -359,3 +359,15 @@ def test_new_objects_about_an_address_already_held_are_routed(
     inbox = rows_in(db, inbox_of(db, routed_org))
     # The address went when first posted; the observation follows it now.
     assert [r.stix_id for r in inbox] == [address["id"], observed["id"]]
+
+
+def test_the_same_objects_posted_to_two_collections_reach_the_inbox_once(
+    db: Database, factory: Factory, poster: Viewer, routed_org: int, collection: str
+) -> None:
+    objects = incident_bundle()
+    add(db, poster, collection, objects)
+    add(db, poster, factory.collection(title="Second"), objects)
+    inbox = rows_in(db, inbox_of(db, routed_org))
+    assert sorted(r.stix_id for r in inbox) == sorted(o["id"] for o in objects[:3])
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 1
