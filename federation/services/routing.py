@@ -214,6 +214,9 @@ def _settings_and_inboxes(
         .where(RoutingSettings.organisation_id.in_(owners))
         .order_by(RoutingSettings.organisation_id)
         .with_for_update()
+        # A long-lived session (a CLI import) may hold these rows from an
+        # earlier request; read what the lock protects, not that copy.
+        .execution_options(populate_existing=True)
     )
     settings = {s.organisation_id: s for s in session.scalars(stmt)}
     for owner in owners:

@@ -190,7 +190,7 @@ def _send(
     session: Session, secret_key: str, claimed: _Claimed, send: Sender, timeout: float
 ) -> str | None:
     """POST one delivery; the error, or None on a 2xx answer."""
-    settings = session.get(RoutingSettings, claimed.organisation_id)
+    settings = session.get(RoutingSettings, claimed.organisation_id, populate_existing=True)
     if settings is None or not settings.webhook_url or not settings.webhook_secret:
         return _NO_WEBHOOK
     try:

@@ -16,6 +16,7 @@ from federation.services import accounts, collections, ingest, networks
 from federation.storage.database import Database
 from federation.storage.models import (
     AuditEvent,
+    Collection,
     ObjectRecipient,
     ObjectVersion,
     RoutingSettings,
@@ -371,3 +372,23 @@ def test_the_same_objects_posted_to_two_collections_reach_the_inbox_once(
     assert sorted(r.stix_id for r in inbox) == sorted(o["id"] for o in objects[:3])
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == 1
+
+
+def test_a_long_lived_session_reuses_the_inbox_another_one_made(
+    db: Database, factory: Factory, poster: Viewer, collection: str
+) -> None:
+    factory.member("Routed ISP", role="reader")
+    with db.session() as long_lived:
+        org_id = accounts.organisation_named(long_lived, "Routed ISP").id
+        networks.add_network(long_lived, None, org_id, "198.51.100.0/24")
+        settings = long_lived.get(RoutingSettings, org_id)  # held: no inbox yet
+        add(db, poster, collection, incident_bundle())  # another session makes the inbox
+        access = collections.collection_for(long_lived, poster, ROOT, collection)
+        ingest.add_objects(long_lived, poster, access, incident_bundle())
+        assert settings is not None
+    with db.session() as session:
+        inboxes = session.scalars(
+            select(func.count()).where(Collection.title == "Routed to Routed ISP")
+        )
+        assert list(inboxes) == [1]
+    assert len(rows_in(db, inbox_of(db, org_id))) == 6
