@@ -27,9 +27,13 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_LIMIT_DEFAULT": 1000,
     "PAGE_LIMIT_MAX": 10000,
     "LOG_LEVEL": "INFO",
+    # Webhooks to loopback, private and link-local addresses are refused unless
+    # set: an org admin must not make the hub POST into the operator's network.
+    "WEBHOOK_ALLOW_PRIVATE": False,
 }
 
 _INTEGERS = {"MAX_CONTENT_LENGTH", "PAGE_LIMIT_DEFAULT", "PAGE_LIMIT_MAX"}
+_BOOLEANS = {"WEBHOOK_ALLOW_PRIVATE"}
 
 
 class ConfigError(ValueError):
@@ -56,6 +60,8 @@ def load_config(
     settings.update({k.upper(): v for k, v in (overrides or {}).items()})
     for key in _INTEGERS:
         settings[key] = _positive_int(key, settings[key])
+    for key in _BOOLEANS:
+        settings[key] = _boolean(key, settings[key])
     folder = instance_path()
     if not settings["DATABASE_URL"]:
         folder.mkdir(parents=True, exist_ok=True)
@@ -84,6 +90,17 @@ def _positive_int(key: str, value: Any) -> int:
     if number < 1:
         raise ConfigError(f"{key} must be positive")
     return number
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{key} must be true or false, not {value!r}")
 
 
 def _instance_secret(folder: Path) -> str:

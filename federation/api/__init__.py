@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from federation.api import accounts, audit, docs, groups, openapi, orgs, receipts, tokens
+from federation.api import (
+    accounts,
+    audit,
+    docs,
+    groups,
+    openapi,
+    orgs,
+    receipts,
+    routing,
+    tokens,
+)
 from federation.api.blueprint import api
 
 
 def init_app(app: Flask) -> None:
     """Serve the REST API under ``/api/v1/``."""
     # Import for their route registrations on the blueprint.
-    _ = (accounts, audit, docs, groups, openapi, orgs, receipts, tokens)
+    _ = (accounts, audit, docs, groups, openapi, orgs, receipts, routing, tokens)
     app.register_blueprint(api)

@@ -20,6 +20,7 @@ from federation.domain.errors import ForbiddenError
 from federation.domain.tlp import object_tlp
 from federation.domain.visibility import Viewer
 from federation.services.collections import CollectionAccess
+from federation.services.routing import route_versions
 from federation.stix.timestamps import format_timestamp
 from federation.stix.validate import InvalidObjectError, ValidatedObject, validate_object
 from federation.storage.base import utcnow
@@ -102,6 +103,7 @@ def add_objects(
         successes.append(_entry(item.obj.data, None, item.version))
 
     if new:
+        route_versions(session, access.collection, new, [a.obj.data for a in accepted])
         _store(session, access.collection, new)
     status = Status(
         collection_id=access.collection.id,

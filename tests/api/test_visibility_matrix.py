@@ -2,7 +2,9 @@
 
 DESIGN.md invariants 4 and 5. The poster is an ISP; readers are the poster's own
 organisation, another ISP, a law-enforcement organisation, a named recipient,
-and an organisation outside the collection's read grant.
+the routed owner (the ISP responsible for the address the object names, see
+"Routing to the responsible network"), and an organisation outside the
+collection's read grant.
 """
 
 from __future__ import annotations
@@ -28,31 +30,50 @@ TLP2 = {
     "unmarked": None,
 }
 SHARED = {"clear", "green", "amber", "white (TLP 1.0)", "unmarked"}
-RELATIONS = ["owner", "same-sector", "other-sector", "recipient", "outside-collection"]
+RELATIONS = [
+    "owner",
+    "same-sector",
+    "other-sector",
+    "recipient",
+    "routed-owner",
+    "outside-collection",
+]
+# helpers.indicator's pattern names 198.51.100.7.
+ROUTED_PREFIX = "198.51.100.0/24"
 
 
 def expected(level: str, relation: str) -> bool:
     if relation == "outside-collection":
         return False
-    if relation in ("owner", "recipient"):
+    if relation in ("owner", "recipient", "routed-owner"):
         return True
     return level in SHARED  # unmarked takes the collection default, AMBER
 
 
 @pytest.fixture
-def world(factory: Factory) -> dict[str, Any]:
+def world(factory: Factory, runner: FlaskCliRunner) -> dict[str, Any]:
     owner = factory.member("Poster ISP", sector="isp")
     readers = {
         "owner": factory.member("Poster ISP", sector="isp", role="reader"),
         "same-sector": factory.member("Other ISP", sector="isp", role="reader"),
         "other-sector": factory.member("Police", sector="law-enforcement", role="reader"),
         "recipient": factory.member("Recipient CSIRT", sector="csirt", role="reader"),
+        "routed-owner": factory.member("Routed ISP", sector="isp", role="reader"),
         "outside-collection": factory.member("Outsider", sector="business", role="reader"),
     }
+    declared = runner.invoke(cli, args=["org", "network", "add", "Routed ISP", ROUTED_PREFIX])
+    assert declared.exit_code == 0, declared.output
     collection = factory.collection(
-        read="Poster ISP,Other ISP,Police,Recipient CSIRT", write="Poster ISP"
+        read="Poster ISP,Other ISP,Police,Recipient CSIRT,Routed ISP", write="Poster ISP"
     )
     return {"owner": owner, "readers": readers, "collection": collection}
+
+
+def inbox_of(client: FlaskClient, member: Member) -> str:
+    """The id of the inbox collection routing made for ``member``'s organisation."""
+    listing = client.get(f"/taxii2/{ROOT}/collections/", headers=member.headers).json
+    [inbox] = [c["id"] for c in listing["collections"] if c["title"].startswith("Routed to")]
+    return str(inbox)
 
 
 def _post(client: FlaskClient, poster: Member, collection: str, obj: dict[str, Any]) -> None:
@@ -116,6 +137,22 @@ def test_each_read_path_shows_exactly_what_the_tlp_allows(
         assert exported.exit_code == 0, exported.output
         assert (obj["id"] in exported.output) is visible, where
 
+    # The routed owner also finds it in its inbox, which nobody else can read.
+    routed: Member = world["readers"]["routed-owner"]
+    inbox = inbox_of(client, routed)
+    inbox_base = objects_url(inbox)
+    for path in ("", f"{obj['id']}/"):
+        response = client.get(inbox_base + path, headers=routed.headers)
+        assert response.status_code == 200, f"{level} in the inbox at {path!r}"
+        assert obj["id"] in _ids(response.json), level
+    versions = client.get(f"{inbox_base}{obj['id']}/versions/", headers=routed.headers)
+    assert versions.json["versions"] == [obj["modified"]], level
+    manifest = client.get(f"/taxii2/{ROOT}/collections/{inbox}/manifest/", headers=routed.headers)
+    assert obj["id"] in _ids(manifest.json), level
+    for relation, reader in world["readers"].items():
+        if relation != "routed-owner":
+            assert client.get(inbox_base, headers=reader.headers).status_code == 404, relation
+
 
 def test_hidden_objects_do_not_shift_paging(client: FlaskClient, factory: Factory) -> None:
     poster = factory.member("Poster ISP")
@@ -130,3 +167,55 @@ def test_hidden_objects_do_not_shift_paging(client: FlaskClient, factory: Factor
     assert [o["id"] for o in first.json["objects"]] == [o["id"] for o in shared]
     assert first.json["more"] is False
     assert "next" not in first.json
+
+
+def test_the_routed_owner_sees_an_unattributed_report_only_under_a_pseudonym(
+    client: FlaskClient, runner: FlaskCliRunner, world: dict[str, Any]
+) -> None:
+    poster: Member = world["owner"]
+    routed: Member = world["readers"]["routed-owner"]
+    collection = world["collection"]
+    identity = {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": poster.identity_id,
+        "created": "2024-01-01T00:00:00.000Z",
+        "modified": "2024-01-01T00:00:00.000Z",
+        "name": poster.organisation,
+        "identity_class": "organization",
+    }
+    obj = indicator(
+        created_by_ref=poster.identity_id,
+        x_federation_unattributed=True,
+        object_marking_refs=[TLP2["red"]],
+    )
+    response = client.post(
+        objects_url(collection),
+        data=json.dumps({"objects": [identity, obj]}),
+        headers=poster.post_headers,
+    )
+    assert response.json["success_count"] == 2, response.json
+
+    inbox = inbox_of(client, routed)
+    seen = [client.get(f"/taxii2/{ROOT}/collections/", headers=routed.headers)]
+    for where in (collection, inbox):
+        base = objects_url(where)
+        seen += [
+            client.get(base, headers=routed.headers),
+            client.get(f"{base}{obj['id']}/", headers=routed.headers),
+            client.get(f"{base}{obj['id']}/versions/", headers=routed.headers),
+            client.get(f"{base}{poster.identity_id}/", headers=routed.headers),
+            client.get(f"/taxii2/{ROOT}/collections/{where}/manifest/", headers=routed.headers),
+        ]
+    text = "\n".join(r.get_data(as_text=True) + str(dict(r.headers)) for r in seen)
+    for where in (collection, inbox):
+        exported = runner.invoke(
+            cli, args=["export", "--collection", where, "--account", routed.account]
+        )
+        assert exported.exit_code == 0, exported.output
+        text += exported.output
+    assert poster.identity_id not in text
+    assert poster.organisation not in text
+    [shown] = client.get(objects_url(inbox), headers=routed.headers).json["objects"]
+    assert shown["id"] == obj["id"]
+    assert shown["created_by_ref"].startswith("identity--")

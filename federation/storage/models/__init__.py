@@ -10,6 +10,11 @@ from federation.storage.models.orgs import (
     TrustGroup,
     TrustGroupMember,
 )
+from federation.storage.models.routing import (
+    OrganisationNetwork,
+    RoutingSettings,
+    WebhookDelivery,
+)
 from federation.storage.models.status import Status
 
 __all__ = [
@@ -22,8 +27,11 @@ __all__ = [
     "ObjectRecipient",
     "ObjectVersion",
     "Organisation",
+    "OrganisationNetwork",
+    "RoutingSettings",
     "Status",
     "Token",
     "TrustGroup",
     "TrustGroupMember",
+    "WebhookDelivery",
 ]

@@ -1,0 +1,169 @@
+"""Routing to the responsible network: ``/api/v1/orgs/<id>/networks`` and ``/webhook``.
+
+Hub admins manage every organisation's networks and webhook, org admins their
+own. The webhook secret is write-only: no reply contains it, except the one
+the hub makes when none is given, shown once.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, url_for
+from marshmallow import Schema, fields, validate
+
+from federation.api.blueprint import api, load_body, load_query, no_content, reply
+from federation.api.openapi import operation
+from federation.api.schemas import NoParameters, RequestSchema, printable
+from federation.domain.webhooks import MAX_SECRET_LENGTH, MAX_URL_LENGTH, MIN_SECRET_LENGTH
+from federation.services import networks
+from federation.web.audit import request_meta
+from federation.web.auth import current_viewer
+from federation.web.db import db_session
+
+
+class NetworkSchema(Schema):
+    """An IP prefix or AS number an organisation is responsible for."""
+
+    id = fields.Integer()
+    organisation_id = fields.Integer()
+    kind = fields.String(validate=validate.OneOf(["prefix", "asn"]))
+    value = fields.String(metadata={"description": "198.51.100.0/24, 2001:db8::/32 or AS64500."})
+    created_at = fields.DateTime()
+
+
+class NetworkListSchema(Schema):
+    """An organisation's networks and where routed incidents reach it."""
+
+    networks = fields.List(fields.Nested(NetworkSchema))
+    inbox_collection_id = fields.UUID(
+        allow_none=True, metadata={"description": "Made when the first incident is routed."}
+    )
+    inbox_api_root = fields.String(allow_none=True)
+
+
+class NetworkCreateSchema(RequestSchema):
+    """A prefix or AS number to declare."""
+
+    network = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=100), printable],
+        metadata={"description": "198.51.100.0/24, 2001:db8::/32, AS64500 or 64500."},
+    )
+
+
+class WebhookSchema(Schema):
+    """Where routed deliveries are POSTed. The secret is never shown."""
+
+    url = fields.String(allow_none=True)
+    secret_set = fields.Boolean()
+    secret = fields.String(
+        metadata={"description": "Only when the hub made the secret: shown this once."}
+    )
+    pending_deliveries = fields.Integer()
+    failed_deliveries = fields.Integer(metadata={"description": "Given up after the last retry."})
+    last_error = fields.String(metadata={"description": "The newest delivery error."})
+
+
+class WebhookSetSchema(RequestSchema):
+    """A webhook URL and, optionally, the signing secret (the hub makes one if left out)."""
+
+    url = fields.String(
+        required=True, validate=[validate.Length(min=1, max=MAX_URL_LENGTH), printable]
+    )
+    secret = fields.String(
+        validate=validate.Length(min=MIN_SECRET_LENGTH, max=MAX_SECRET_LENGTH),
+        metadata={"description": "HMAC-SHA256 key for X-Federation-Signature; write-only."},
+    )
+
+
+@api.get("/orgs/<int:org_id>/networks")
+@operation(
+    "An organisation's networks and inbox (hub admins, the org's admins)",
+    query=NoParameters,
+    response=NetworkListSchema,
+)
+def list_networks(org_id: int) -> Response:
+    load_query(NoParameters())
+    info = networks.routing_info(db_session(), current_viewer(), org_id)
+    return reply(NetworkListSchema(), info)
+
+
+@api.post("/orgs/<int:org_id>/networks")
+@operation(
+    "Declare a prefix or AS number (hub admins, the org's admins)",
+    body=NetworkCreateSchema,
+    response=NetworkSchema,
+    status=201,
+)
+def create_network(org_id: int) -> Response:
+    data = load_body(NetworkCreateSchema())
+    info = networks.add_network(
+        db_session(),
+        current_viewer(),
+        org_id,
+        data["network"],
+        inbox_root=current_app.config["DEFAULT_API_ROOT"],
+        meta=request_meta(),
+    )
+    location = url_for(".list_networks", org_id=org_id)
+    return reply(NetworkSchema(), info, 201, location)
+
+
+@api.delete("/orgs/<int:org_id>/networks/<int:network_id>")
+@operation("Withdraw a declaration (hub admins, the org's admins)", query=NoParameters, status=204)
+def delete_network(org_id: int, network_id: int) -> Response:
+    load_query(NoParameters())
+    networks.remove_network(db_session(), current_viewer(), org_id, network_id, meta=request_meta())
+    return no_content()
+
+
+@api.get("/orgs/<int:org_id>/webhook")
+@operation(
+    "An organisation's webhook (hub admins, the org's admins)",
+    query=NoParameters,
+    response=WebhookSchema,
+)
+def get_webhook(org_id: int) -> Response:
+    load_query(NoParameters())
+    info = networks.routing_info(db_session(), current_viewer(), org_id)
+    return reply(WebhookSchema(), _webhook(info))
+
+
+@api.put("/orgs/<int:org_id>/webhook")
+@operation(
+    "Set the webhook routed deliveries are POSTed to (hub admins, the org's admins)",
+    body=WebhookSetSchema,
+    response=WebhookSchema,
+)
+def set_webhook(org_id: int) -> Response:
+    data = load_body(WebhookSetSchema())
+    info, made = networks.set_webhook(
+        db_session(),
+        current_viewer(),
+        org_id,
+        data["url"],
+        current_app.config["SECRET_KEY"],
+        secret=data.get("secret"),
+        meta=request_meta(),
+    )
+    body = _webhook(info)
+    if made:
+        body["secret"] = made
+    return reply(WebhookSchema(), body)
+
+
+@api.delete("/orgs/<int:org_id>/webhook")
+@operation("Stop webhook deliveries (hub admins, the org's admins)", query=NoParameters, status=204)
+def clear_webhook(org_id: int) -> Response:
+    load_query(NoParameters())
+    networks.clear_webhook(db_session(), current_viewer(), org_id, meta=request_meta())
+    return no_content()
+
+
+def _webhook(info: networks.RoutingInfo) -> dict[str, object]:
+    return {
+        "url": info.webhook_url,
+        "secret_set": info.webhook_secret_set,
+        "pending_deliveries": info.pending_deliveries,
+        "failed_deliveries": info.failed_deliveries,
+        "last_error": info.last_error,
+    }

@@ -1,0 +1,193 @@
+"""``federation org network|webhook`` and ``federation webhooks deliver``: routing to members."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from federation.cli.admin import org_group
+from federation.cli.common import one_line_errors, session_scope
+from federation.services import networks
+from federation.services.accounts import organisation_named
+from federation.services.webhooks import deliver_pending, list_deliveries
+from federation.stix.timestamps import format_timestamp
+
+
+@click.group("network")
+def network_group() -> None:
+    """IP prefixes and AS numbers an organisation is responsible for."""
+
+
+@network_group.command("add")
+@click.argument("org")
+@click.argument("prefix_or_asn")
+@with_appcontext
+@one_line_errors
+def network_add(org: str, prefix_or_asn: str) -> None:
+    """Declare that ORG is responsible for PREFIX_OR_ASN (198.51.100.0/24, AS64500)."""
+    root = current_app.config["DEFAULT_API_ROOT"]
+    with session_scope() as session:
+        org_id = organisation_named(session, org).id
+        info = networks.add_network(session, None, org_id, prefix_or_asn, inbox_root=root)
+    click.echo(f"{org} is responsible for {info.value} (id {info.id})")
+
+
+@network_group.command("remove")
+@click.argument("org")
+@click.argument("prefix_or_asn")
+@with_appcontext
+@one_line_errors
+def network_remove(org: str, prefix_or_asn: str) -> None:
+    """Withdraw ORG's declaration of PREFIX_OR_ASN."""
+    with session_scope() as session:
+        org_id = organisation_named(session, org).id
+        info = networks.remove_network(session, None, org_id, prefix_or_asn)
+    click.echo(f"{org} is no longer responsible for {info.value}")
+
+
+@network_group.command("list")
+@click.argument("org")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+@one_line_errors
+def network_list(org: str, as_json: bool) -> None:
+    """The prefixes and AS numbers ORG declared, its inbox and webhook."""
+    with session_scope() as session:
+        info = networks.routing_info(session, None, organisation_named(session, org).id)
+    if as_json:
+        document = {
+            "organisation": org,
+            "networks": [{"id": n.id, "kind": n.kind, "value": n.value} for n in info.networks],
+            "inbox_collection_id": (
+                str(info.inbox_collection_id) if info.inbox_collection_id else None
+            ),
+            "inbox_api_root": info.inbox_api_root,
+            "webhook_url": info.webhook_url,
+        }
+        click.echo(json.dumps(document))
+        return
+    for network in info.networks:
+        click.echo(f"{network.id}\t{network.kind}\t{network.value}")
+    if info.inbox_collection_id:
+        click.echo(f"inbox: /taxii2/{info.inbox_api_root}/collections/{info.inbox_collection_id}/")
+    if info.webhook_url:
+        click.echo(f"webhook: {info.webhook_url}")
+
+
+@click.group("webhook")
+def webhook_group() -> None:
+    """Where routed incidents are POSTed, signed."""
+
+
+@webhook_group.command("set")
+@click.argument("org")
+@click.argument("url")
+@click.option(
+    "--secret-env",
+    metavar="VAR",
+    help="Read the signing secret from environment variable VAR (default: make one).",
+)
+@with_appcontext
+@one_line_errors
+def webhook_set(org: str, url: str, secret_env: str | None) -> None:
+    """POST ORG's routed deliveries to URL, signed with a secret."""
+    secret = None
+    if secret_env:
+        # From the environment, so the secret stays out of shell history and ps.
+        secret = os.environ.get(secret_env)
+        if not secret:
+            raise click.ClickException(f"environment variable {secret_env} is not set")
+    with session_scope() as session:
+        org_id = organisation_named(session, org).id
+        _, made = networks.set_webhook(
+            session, None, org_id, url, current_app.config["SECRET_KEY"], secret=secret
+        )
+    click.echo(f"{org} webhook: {url.strip()}")
+    if made:
+        click.echo(f"signing secret (shown once): {made}")
+
+
+@webhook_group.command("clear")
+@click.argument("org")
+@with_appcontext
+@one_line_errors
+def webhook_clear(org: str) -> None:
+    """Stop POSTing ORG's routed deliveries (its inbox still receives them)."""
+    with session_scope() as session:
+        networks.clear_webhook(session, None, organisation_named(session, org).id)
+    click.echo(f"{org} webhook cleared")
+
+
+@click.group("webhooks")
+def webhooks_group() -> None:
+    """The webhook outbox."""
+
+
+@webhooks_group.command("deliver")
+@click.option("--once", is_flag=True, help="One pass over what is due, then exit.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds between passes.",
+)
+@with_appcontext
+@one_line_errors
+def webhooks_deliver(once: bool, interval: float) -> None:
+    """POST pending webhook deliveries, retrying failures with backoff."""
+    secret_key = current_app.config["SECRET_KEY"]
+    allow_private = current_app.config["WEBHOOK_ALLOW_PRIVATE"]
+    while True:
+        with session_scope() as session:
+            report = deliver_pending(session, secret_key, allow_private=allow_private)
+        if report.delivered or report.retrying or report.failed or once:
+            click.echo(
+                f"{report.delivered} delivered, {report.retrying} to retry, {report.failed} failed"
+            )
+        if once:
+            return
+        time.sleep(interval)
+
+
+@webhooks_group.command("list")
+@click.option("--state", type=click.Choice(["pending", "delivered", "failed"]))
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line.")
+@with_appcontext
+@one_line_errors
+def webhooks_list(state: str | None, limit: int, as_json: bool) -> None:
+    """The newest webhook deliveries, with their attempts and last error."""
+    with session_scope() as session:
+        found = list_deliveries(session, state=state, limit=limit)
+    for item in found:
+        if as_json:
+            document = {
+                "id": item.id,
+                "organisation": item.organisation,
+                "state": item.state,
+                "attempts": item.attempts,
+                "objects": item.object_count,
+                "created_at": format_timestamp(item.created_at),
+                "next_attempt_at": format_timestamp(item.next_attempt_at),
+                "delivered_at": format_timestamp(item.delivered_at) if item.delivered_at else None,
+                "last_error": item.last_error,
+            }
+            click.echo(json.dumps(document))
+        else:
+            error = f"\t{item.last_error}" if item.last_error else ""
+            click.echo(
+                f"{item.id}\t{item.state}\t{item.organisation}\t"
+                f"{item.object_count} objects\t{item.attempts} attempts{error}"
+            )
+
+
+def register(cli: click.Group) -> None:
+    org_group.add_command(network_group)
+    org_group.add_command(webhook_group)
+    cli.add_command(webhooks_group)

@@ -1,0 +1,152 @@
+"""REST API: declaring networks and webhooks (/api/v1/orgs/<id>/networks, /webhook)."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from federation.services import accounts
+from federation.storage.database import Database
+from federation.storage.models import AuditEvent, RoutingSettings
+from tests.api.test_rest_orgs import assert_problem
+from tests.conftest import Factory
+from tests.helpers import Member
+
+
+def org_id(db: Database, member: Member) -> int:
+    with db.session() as session:
+        return accounts.organisation_named(session, member.organisation).id
+
+
+def networks_url(db: Database, member: Member) -> str:
+    return f"/api/v1/orgs/{org_id(db, member)}/networks"
+
+
+def test_an_org_admin_declares_lists_and_withdraws_its_own_networks(
+    client: FlaskClient, db: Database, factory: Factory
+) -> None:
+    admin = factory.member("Example ISP", role="org-admin")
+    url = networks_url(db, admin)
+    created = client.post(url, json={"network": "2001:DB8::/32"}, headers=admin.auth)
+    assert created.status_code == 201, created.json
+    assert created.json["value"] == "2001:db8::/32"
+    assert created.json["kind"] == "prefix"
+    assert client.post(url, json={"network": "as64500"}, headers=admin.auth).status_code == 201
+
+    listing = client.get(url, headers=admin.auth)
+    assert listing.status_code == 200
+    assert [n["value"] for n in listing.json["networks"]] == ["2001:db8::/32", "AS64500"]
+    assert listing.json["inbox_collection_id"] is None
+
+    gone = client.delete(f"{url}/{created.json['id']}", headers=admin.auth)
+    assert gone.status_code == 204
+    assert [n["value"] for n in client.get(url, headers=admin.auth).json["networks"]] == ["AS64500"]
+    with db.session() as session:
+        actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions == ["admin.network.add", "admin.network.add", "admin.network.remove"]
+
+
+def test_a_prefix_claimed_by_another_organisation_is_refused(
+    client: FlaskClient, db: Database, factory: Factory
+) -> None:
+    first = factory.member("First ISP", role="org-admin")
+    second = factory.member("Second ISP", role="org-admin")
+    hub = factory.member("Hub", sector="hub", role="hub-admin")
+    client.post(networks_url(db, first), json={"network": "198.51.100.0/24"}, headers=first.auth)
+
+    taken = client.post(
+        networks_url(db, second), json={"network": "198.51.100.0/24"}, headers=second.auth
+    )
+    body = assert_problem(taken, 409)
+    assert "already claimed by another member" in body["detail"]
+    assert "First ISP" not in body["detail"]
+    # The hub admin is told who holds it.
+    as_hub = client.post(
+        networks_url(db, second), json={"network": "198.51.100.0/24"}, headers=hub.auth
+    )
+    assert "First ISP" in assert_problem(as_hub, 409)["detail"]
+    again = client.post(
+        networks_url(db, first), json={"network": "198.51.100.0/24"}, headers=first.auth
+    )
+    assert "already declared" in assert_problem(again, 409)["detail"]
+    # A more specific prefix inside it is another member's to claim.
+    nested = client.post(
+        networks_url(db, second), json={"network": "198.51.100.128/25"}, headers=second.auth
+    )
+    assert nested.status_code == 201
+
+
+def test_bad_prefixes_are_refused_with_the_reason(
+    client: FlaskClient, db: Database, factory: Factory
+) -> None:
+    admin = factory.member("Example ISP", role="org-admin")
+    url = networks_url(db, admin)
+    for network, reason in [
+        ("198.51.100.7/24", "host bits set; the network is 198.51.100.0/24"),
+        ("not-a-network", "neither an IP prefix"),
+        ("0.0.0.0/0", "too wide"),
+    ]:
+        body = assert_problem(client.post(url, json={"network": network}, headers=admin.auth), 422)
+        assert reason in body["detail"], body
+    unknown = client.post(url, json={"network": "AS1", "extra": 1}, headers=admin.auth)
+    assert "extra" in assert_problem(unknown, 422)["errors"]
+
+
+def test_only_the_org_admins_and_hub_admins_manage_an_organisations_networks(
+    client: FlaskClient, db: Database, factory: Factory
+) -> None:
+    admin = factory.member("Example ISP", role="org-admin")
+    analyst = factory.member("Example ISP", role="analyst")
+    stranger = factory.member("Other ISP", role="org-admin")
+    hub = factory.member("Hub", sector="hub", role="hub-admin")
+    url = networks_url(db, admin)
+    assert_problem(client.get(url, headers=analyst.auth), 403)
+    assert_problem(client.post(url, json={"network": "AS1"}, headers=analyst.auth), 403)
+    assert_problem(client.get(url, headers=stranger.auth), 404)
+    assert_problem(client.post(url, json={"network": "AS1"}, headers=stranger.auth), 404)
+    assert client.post(url, json={"network": "AS1"}, headers=hub.auth).status_code == 201
+    assert_problem(client.get("/api/v1/orgs/999999/networks", headers=hub.auth), 404)
+    assert_problem(client.delete(f"{url}/999999", headers=admin.auth), 404)
+
+
+def test_the_webhook_secret_is_write_only_and_stored_encrypted(
+    client: FlaskClient, db: Database, factory: Factory
+) -> None:
+    admin = factory.member("Example ISP", role="org-admin")
+    url = f"/api/v1/orgs/{org_id(db, admin)}/webhook"
+    secret = "a-secret-only-the-member-knows"
+    put = client.put(
+        url, json={"url": "https://soc.example/hook", "secret": secret}, headers=admin.auth
+    )
+    assert put.status_code == 200, put.json
+    healthy = {"pending_deliveries": 0, "failed_deliveries": 0, "last_error": ""}
+    assert put.json == {"url": "https://soc.example/hook", "secret_set": True} | healthy
+    got = client.get(url, headers=admin.auth)
+    assert got.json == {"url": "https://soc.example/hook", "secret_set": True} | healthy
+    with db.session() as session:
+        [stored] = session.scalars(select(RoutingSettings.webhook_secret))
+        details = " ".join(session.scalars(select(AuditEvent.detail)))
+    assert stored is not None
+    assert secret not in stored
+    assert secret not in details
+
+    made = client.put(url, json={"url": "https://soc.example/hook"}, headers=admin.auth)
+    assert len(made.json["secret"]) >= 32
+    assert "secret" not in client.get(url, headers=admin.auth).json
+
+    assert client.delete(url, headers=admin.auth).status_code == 204
+    assert client.get(url, headers=admin.auth).json == {"url": None, "secret_set": False} | healthy
+
+
+def test_webhook_urls_and_secrets_are_checked(
+    client: FlaskClient, db: Database, factory: Factory
+) -> None:
+    admin = factory.member("Example ISP", role="org-admin")
+    url = f"/api/v1/orgs/{org_id(db, admin)}/webhook"
+    for body in [
+        {"url": "ftp://soc.example/hook"},
+        {"url": "https://user:pw@soc.example/hook"},
+        {"url": "soc.example/hook"},
+        {"url": "https://soc.example/hook", "secret": "short"},
+    ]:
+        assert_problem(client.put(url, json=body, headers=admin.auth), 422)
