@@ -138,7 +138,8 @@ def test_incident_posted_as_raw_stix_over_taxii_is_listed_by_the_rest_api(
         data=json.dumps({"objects": [incident, indicator, link]}),
         headers=poster.post_headers,
     )
-    assert response.status_code == 202 and response.get_json()["failure_count"] == 0
+    assert response.status_code == 202
+    assert response.get_json()["failure_count"] == 0
 
     assert listed(client, reader) == [incident["id"]]
     assert listed(client, reader, category="phishing", ip="192.0.2.0/24") == [incident["id"]]
