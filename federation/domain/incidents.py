@@ -110,6 +110,7 @@ class IpRange:
 
     start: bytes
     end: bytes
+    version: int
 
 
 _V4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
@@ -121,8 +122,8 @@ def ip_range(text: str) -> IpRange:
     first, last = network.network_address, network.broadcast_address
     if network.version == 4:
         base = int(_V4_MAPPED.network_address)
-        return IpRange(_bytes16(base + int(first)), _bytes16(base + int(last)))
-    return IpRange(_bytes16(int(first)), _bytes16(int(last)))
+        return IpRange(_bytes16(base + int(first)), _bytes16(base + int(last)), 4)
+    return IpRange(_bytes16(int(first)), _bytes16(int(last)), 6)
 
 
 def _bytes16(value: int) -> bytes:

@@ -164,6 +164,8 @@ def _filters(
                     IncidentValue.ip_start >= net.start,
                     IncidentValue.ip_start <= net.end,
                     IncidentValue.ip_end <= net.end,
+                    # IPv4 is mapped into IPv6 (::ffff:0:0/96), which ::/0 covers.
+                    IncidentValue.kind == ("ipv4-addr" if net.version == 4 else "ipv6-addr"),
                 )
             )
         )
