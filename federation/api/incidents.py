@@ -29,10 +29,8 @@ from federation.api.schemas import NoParameters
 from federation.domain.incidents import ip_range
 from federation.domain.tlp import Tlp
 from federation.services import incident_followup, incident_reads, incident_stats, incidents
-from federation.services.incident_index import FIRST_SEEN_PROPERTY, LAST_SEEN_PROPERTY
 from federation.services.incident_stix import SERVICES_PROPERTY
 from federation.services.incidents import Incident
-from federation.stix.timestamps import parse_timestamp
 from federation.storage.incidents import IncidentFilter
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
@@ -168,7 +166,7 @@ def get_stats() -> Response:
 
 def summary(incident: Incident) -> dict[str, Any]:
     """The listed fields of an incident."""
-    row, document = incident.row, incident.document
+    row = incident.row
     return {
         "id": row.stix_id,
         "title": row.title,
@@ -180,9 +178,9 @@ def summary(incident: Incident) -> dict[str, Any]:
         "reporter": {"sector": incident.reporter_sector, "identity": incident.reporter_identity},
         "collection_id": row.collection_id,
         "created": row.created,
-        "modified": incident.version.version,
-        "first_seen": _time(document.get(FIRST_SEEN_PROPERTY)),
-        "last_seen": _time(document.get(LAST_SEEN_PROPERTY)),
+        "modified": row.version,
+        "first_seen": row.first_seen,
+        "last_seen": row.last_seen,
         "indicators": incident.indicators,
     }
 
@@ -220,12 +218,3 @@ def detail(incident: Incident) -> dict[str, Any]:
             ],
         },
     }
-
-
-def _time(value: object) -> Any:
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_timestamp(value)
-    except ValueError:
-        return None

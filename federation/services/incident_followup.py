@@ -31,7 +31,7 @@ from federation.services.incident_stix import (
 )
 from federation.services.incidents import Incident, readable_collections, store
 from federation.services.ingest import RECIPIENTS_PROPERTY
-from federation.storage.models import Collection, Organisation
+from federation.storage.models import Collection, ObjectVersion, Organisation
 
 
 def update_incident(
@@ -39,12 +39,12 @@ def update_incident(
 ) -> None:
     """Store a new version of the incident with ``changes`` (the reporting organisation only)."""
     incident = _visible_incident(session, viewer, stix_id, secret_key)
-    if incident.version.owner_organisation_id != viewer.organisation_id:
+    if incident.row.owner_organisation_id != viewer.organisation_id:
         raise ForbiddenError("only the reporting organisation may update an incident")
     access = _access(session, viewer, incident)
     # The stored document, not the presented one: the owner's own identity
     # stays in it whether or not the report is unattributed.
-    document = copy.deepcopy(incident.version.document)
+    document = copy.deepcopy(_stored_document(session, incident))
     moment = next_version(document)
     document["modified"] = stix_time(moment)
     extension = document.setdefault("extensions", {}).setdefault(
@@ -66,7 +66,7 @@ def update_incident(
         objects += indicator_objects(
             changes["add_indicators"], stix_id, first_seen, moment, reporter
         )
-    store(session, viewer, access, objects, unattributed=incident.version.unattributed)
+    store(session, viewer, access, objects, unattributed=incident.row.unattributed)
 
 
 def add_sighting(
@@ -75,7 +75,7 @@ def add_sighting(
     """Record a STIX sighting of the incident by the viewer's organisation."""
     incident = _visible_incident(session, viewer, stix_id, secret_key)
     access = _access(session, viewer, incident)
-    reporter = _reporter(session, viewer, incident, incident.version.document)
+    reporter = _reporter(session, viewer, incident, _stored_document(session, incident))
     properties: dict[str, Any] = {
         "sighting_of_ref": stix_id,
         "count": data["count"],
@@ -102,7 +102,7 @@ def add_note(
     """Add a STIX note about the incident by the viewer's organisation."""
     incident = _visible_incident(session, viewer, stix_id, secret_key)
     access = _access(session, viewer, incident)
-    reporter = _reporter(session, viewer, incident, incident.version.document)
+    reporter = _reporter(session, viewer, incident, _stored_document(session, incident))
     properties: dict[str, Any] = {"content": data["content"], "object_refs": [stix_id]}
     if data.get("abstract"):
         properties["abstract"] = data["abstract"]
@@ -119,6 +119,12 @@ def add_note(
 def _visible_incident(session: Session, viewer: Viewer, stix_id: str, secret_key: str) -> Incident:
     readable = readable_collections(session, viewer)
     return find_incident(session, viewer, readable, stix_id, secret_key)
+
+
+def _stored_document(session: Session, incident: Incident) -> dict[str, Any]:
+    version = session.get(ObjectVersion, incident.row.pk)
+    assert version is not None
+    return version.document
 
 
 def _access(session: Session, viewer: Viewer, incident: Incident) -> CollectionAccess:
@@ -147,8 +153,8 @@ def _reporter(
         if isinstance(document.get(RECIPIENTS_PROPERTY), list)
         else set()
     )
-    owner = incident.version.owner_organisation_id
-    if owner is not None and not incident.version.unattributed and owner != viewer.organisation_id:
+    owner = incident.row.owner_organisation_id
+    if owner is not None and not incident.row.unattributed and owner != viewer.organisation_id:
         identity = session.scalar(select(Organisation.identity_id).where(Organisation.id == owner))
         if identity is not None:
             recipients.add(identity)

@@ -123,7 +123,7 @@ def _index_incidents(
         criticality = extension.get("criticality")
         index_rows.append(
             {
-                "version_pk": pks[(row["stix_id"], row["version"])],
+                "pk": pks[(row["stix_id"], row["version"])],
                 "collection_id": collection_id,
                 "stix_id": row["stix_id"],
                 "version": row["version"],
@@ -140,14 +140,18 @@ def _index_incidents(
                 "reporter_sector": sectors.get(row["owner_organisation_id"]),
                 "revoked": document.get("revoked") is True,
                 "related": related,
+                "creator": _short_id(document.get("created_by_ref")),
+                "owner_organisation_id": row["owner_organisation_id"],
+                "tlp": row["tlp"],
+                "unattributed": row["unattributed"],
+                "withheld": False,
             }
         )
         values.append(found)
-    stmt = insert(IncidentVersion).returning(IncidentVersion.pk, sort_by_parameter_order=True)
-    incident_pks = list(session.scalars(stmt, index_rows))
+    session.execute(insert(IncidentVersion), index_rows)
     value_rows = [
-        _value_row(pk, value)
-        for pk, found in zip(incident_pks, values, strict=True)
+        _value_row(index_row["pk"], value)
+        for index_row, found in zip(index_rows, values, strict=True)
         for value in found
     ]
     if value_rows:
@@ -272,6 +276,10 @@ def _text(value: object) -> str:
 
 def _short(value: object) -> str | None:
     return value[:32] if isinstance(value, str) else None
+
+
+def _short_id(value: object) -> str | None:
+    return value if isinstance(value, str) and len(value) <= 300 else None
 
 
 def _time(value: object) -> datetime | None:

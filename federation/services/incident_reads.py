@@ -20,6 +20,7 @@ from federation.domain.visibility import Viewer
 from federation.services.incidents import (
     Incident,
     count_links,
+    presented_document,
     readable_collections,
     shown_incidents,
 )
@@ -42,6 +43,7 @@ def get_incident(session: Session, viewer: Viewer, stix_id: str, secret_key: str
     notes and correlations. Hidden and absent incidents are the same 404."""
     readable = readable_collections(session, viewer)
     incident = find_incident(session, viewer, readable, stix_id, secret_key)
+    incident.document = presented_document(session, viewer, incident, secret_key)
     incident.objects = _related_objects(session, viewer, readable, incident, secret_key)
     incident.sightings = count_links(session, viewer, readable, stix_id, "sighting")
     incident.notes = _notes(session, viewer, readable, stix_id, secret_key)
@@ -56,7 +58,7 @@ def find_incident(
 ) -> Incident:
     """The latest visible version of one incident, or :class:`NotFoundError`."""
     stmt = select_incidents(viewer, readable, IncidentFilter(stix_ids=(stix_id,))).limit(1)
-    rows = [(row[0], row[1]) for row in session.execute(stmt)]
+    rows = list(session.scalars(stmt))
     if not rows:
         raise NotFoundError("no such incident")
     return shown_incidents(session, viewer, readable, rows, secret_key)[0]
@@ -68,11 +70,12 @@ def incident_bundle(
     """The incident and its related objects as a STIX 2.1 bundle."""
     readable = readable_collections(session, viewer)
     incident = find_incident(session, viewer, readable, stix_id, secret_key)
+    document = presented_document(session, viewer, incident, secret_key)
     objects = _related_objects(session, viewer, readable, incident, secret_key)
     return {
         "type": "bundle",
         "id": f"bundle--{uuid.uuid4()}",
-        "objects": [incident.document, *objects],
+        "objects": [document, *objects],
     }
 
 
@@ -88,7 +91,7 @@ def _related_objects(
         .where(
             ObjectVersion.collection_id == incident.row.collection_id,
             ObjectVersion.stix_id.in_(wanted),
-            visible(viewer, readable, ObjectVersion.collection_id),
+            visible(viewer, readable, ObjectVersion.collection_id, ObjectVersion),
         )
         .order_by(ObjectVersion.stix_id, ObjectVersion.version.desc())
     )
@@ -107,7 +110,7 @@ def _notes(
         .where(
             IncidentLink.incident_id == stix_id,
             IncidentLink.kind == "note",
-            visible(viewer, readable, ObjectVersion.collection_id),
+            visible(viewer, readable, ObjectVersion.collection_id, ObjectVersion),
         )
         .order_by(ObjectVersion.date_added.desc())
         .limit(NOTE_LIMIT)
@@ -132,14 +135,13 @@ def _correlations(
             theirs.role.is_distinct_from(AFFECTED_ROLE),
         )
     )
-    owner = incident.version.owner_organisation_id
+    owner = incident.row.owner_organisation_id
     stmt = (
-        select(IncidentVersion, ObjectVersion)
-        .join(ObjectVersion, ObjectVersion.pk == IncidentVersion.version_pk)
+        select(IncidentVersion)
         .where(
             IncidentVersion.pk.in_(shared),
             IncidentVersion.stix_id != incident.row.stix_id,
-            ObjectVersion.owner_organisation_id.is_distinct_from(owner),
+            IncidentVersion.owner_organisation_id.is_distinct_from(owner),
             visible(viewer, readable, IncidentVersion.collection_id),
             latest_visible(viewer, readable),
             ~IncidentVersion.revoked,
@@ -147,7 +149,7 @@ def _correlations(
         .order_by(IncidentVersion.created.desc(), IncidentVersion.stix_id.desc())
         .limit(CORRELATION_LIMIT)
     )
-    rows = [(row[0], row[1]) for row in session.execute(stmt)]
+    rows = list(session.scalars(stmt))
     others = shown_incidents(session, viewer, readable, rows, secret_key)
     keys = {v.value_key for v in incident.indicators}
     shared_values = {
@@ -163,6 +165,6 @@ def seen_by(incident: Incident) -> int:
     tell the reader that two of them came from one reporter.
     """
     attributed = {
-        c.version.owner_organisation_id for c in incident.correlations if not c.version.unattributed
+        c.row.owner_organisation_id for c in incident.correlations if not c.row.unattributed
     }
-    return len(attributed) + sum(1 for c in incident.correlations if c.version.unattributed)
+    return len(attributed) + sum(1 for c in incident.correlations if c.row.unattributed)

@@ -20,7 +20,7 @@ from federation.domain.visibility import Viewer
 from federation.services.incidents import readable_collections
 from federation.storage.base import utcnow
 from federation.storage.incidents import Readable, latest_visible, shown_sector, visible, week_start
-from federation.storage.models import IncidentVersion, ObjectVersion
+from federation.storage.models import IncidentVersion
 
 
 def incident_stats(session: Session, viewer: Viewer, days: int) -> dict[str, Any]:
@@ -32,13 +32,12 @@ def incident_stats(session: Session, viewer: Viewer, days: int) -> dict[str, Any
             IncidentVersion.category.label("category"),
             week_start(IncidentVersion.created).label("week"),
             shown_sector(viewer).label("sector"),
-            ObjectVersion.owner_organisation_id.label("owner"),
+            IncidentVersion.owner_organisation_id.label("owner"),
             and_(
-                ObjectVersion.unattributed,
-                func.coalesce(ObjectVersion.owner_organisation_id, -1) != viewer.organisation_id,
+                IncidentVersion.unattributed,
+                func.coalesce(IncidentVersion.owner_organisation_id, -1) != viewer.organisation_id,
             ).label("hidden"),
         )
-        .join(ObjectVersion, ObjectVersion.pk == IncidentVersion.version_pk)
         .where(*conditions)
         .subquery()
     )

@@ -41,15 +41,15 @@ from federation.storage.models import (
 
 @dataclass(slots=True)
 class Incident:
-    """One incident as a viewer may see it: its index row and presented document."""
+    """One incident as a viewer may see it: its index row and, in the detail
+    view, its presented document."""
 
     row: IncidentVersion
-    version: ObjectVersion
-    document: dict[str, Any]
     tlp: Tlp
     reporter_sector: str
     reporter_identity: str | None
     values: list[IncidentValue] = field(default_factory=list)
+    document: dict[str, Any] = field(default_factory=dict)
     objects: list[dict[str, Any]] = field(default_factory=list)
     sightings: int = 0
     notes: list[dict[str, Any]] = field(default_factory=list)
@@ -165,12 +165,11 @@ def list_incidents(
     """A page of the incidents ``viewer`` may see, newest first."""
     readable = readable_collections(session, viewer)
     stmt = select_incidents(viewer, readable, wanted).limit(limit + 1)
-    rows = [(row[0], row[1]) for row in session.execute(stmt)]
+    rows = list(session.scalars(stmt))
     more = len(rows) > limit
     rows = rows[:limit]
     incidents = shown_incidents(session, viewer, readable, rows, secret_key)
-    last = rows[-1][0] if rows else None
-    cursor = (last.created, last.stix_id) if more and last is not None else None
+    cursor = (rows[-1].created, rows[-1].stix_id) if more else None
     return IncidentPage(incidents, more, cursor)
 
 
@@ -178,38 +177,41 @@ def shown_incidents(
     session: Session,
     viewer: Viewer,
     readable: Readable,
-    rows: list[tuple[IncidentVersion, ObjectVersion]],
+    rows: list[IncidentVersion],
     secret_key: str,
 ) -> list[Incident]:
-    documents = present(session, viewer, [version for _, version in rows], secret_key)
+    """``rows`` as ``viewer`` may see them: the reporter of an unattributed
+    incident is the sector "unattributed" and a pseudonymous identity."""
     defaults = {c: tlp for tlp, ids in readable.items() for c in ids}
     values: dict[int, list[IncidentValue]] = {}
     if rows:
-        stmt = select(IncidentValue).where(IncidentValue.incident_pk.in_([r.pk for r, _ in rows]))
+        stmt = select(IncidentValue).where(IncidentValue.incident_pk.in_([r.pk for r in rows]))
         for value in session.scalars(stmt.order_by(IncidentValue.id)):
             values.setdefault(value.incident_pk, []).append(value)
     shown = []
-    for (row, version), document in zip(rows, documents, strict=True):
-        hidden = version.unattributed and version.owner_organisation_id != viewer.organisation_id
-        creator = document.get("created_by_ref")
+    for row in rows:
+        hidden = row.unattributed and row.owner_organisation_id != viewer.organisation_id
         shown.append(
             Incident(
                 row=row,
-                version=version,
-                document=document,
-                tlp=Tlp(version.tlp) if version.tlp is not None else defaults[row.collection_id],
+                tlp=Tlp(row.tlp) if row.tlp is not None else defaults[row.collection_id],
                 reporter_sector=UNATTRIBUTED_SECTOR
                 if hidden
                 else (row.reporter_sector or "unknown"),
-                reporter_identity=creator if isinstance(creator, str) else None,
+                reporter_identity=pseudonym(secret_key, row.stix_id) if hidden else row.creator,
                 values=values.get(row.pk, []),
             )
         )
-    if any(i.reporter_identity is None and i.version.unattributed for i in shown):
-        for item in shown:
-            if item.reporter_identity is None and item.version.unattributed:
-                item.reporter_identity = pseudonym(secret_key, item.row.stix_id)
     return shown
+
+
+def presented_document(
+    session: Session, viewer: Viewer, incident: Incident, secret_key: str
+) -> dict[str, Any]:
+    """The incident's STIX document as ``viewer`` may see it."""
+    version = session.get(ObjectVersion, incident.row.pk)
+    assert version is not None
+    return present(session, viewer, [version], secret_key)[0]
 
 
 def count_links(
@@ -222,7 +224,7 @@ def count_links(
         .where(
             IncidentLink.incident_id == stix_id,
             IncidentLink.kind == kind,
-            visible(viewer, readable, ObjectVersion.collection_id),
+            visible(viewer, readable, ObjectVersion.collection_id, ObjectVersion),
         )
     )
     return int(session.scalar(stmt) or 0)

@@ -1,7 +1,8 @@
 """SQL over the incident index: the latest visible version of each incident.
 
-Every condition here goes through ``visible_versions`` on the incident's
-object version, per readable collection (grouped by the collection's default
+Every condition here goes through ``visible_versions`` on the incident
+version (which carries its object version's key and visibility facts), per
+readable collection (grouped by the collection's default
 TLP), so lists, details, correlations and statistics see exactly what TAXII
 would show the same account.
 """
@@ -36,7 +37,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from federation.domain.incidents import UNATTRIBUTED_SECTOR, IpRange
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
-from federation.storage.models import IncidentValue, IncidentVersion, ObjectVersion
+from federation.storage.models import IncidentValue, IncidentVersion
 from federation.storage.visibility import visible_versions
 
 Readable = Mapping[Tlp, Sequence[uuid.UUID]]
@@ -61,9 +62,10 @@ class IncidentFilter:
 
 
 def visible(
-    viewer: Viewer, readable: Readable, collection: Any, version: Any = ObjectVersion
+    viewer: Viewer, readable: Readable, collection: Any, version: Any = IncidentVersion
 ) -> ColumnElement[bool]:
-    """The visibility rule for rows of ``version`` in any readable collection."""
+    """The visibility rule for rows of ``version`` (incident or object versions)
+    in any readable collection."""
     options = [
         and_(collection.in_(list(ids)), visible_versions(viewer, tlp, version))
         for tlp, ids in readable.items()
@@ -79,17 +81,14 @@ def latest_visible(viewer: Viewer, readable: Readable) -> ColumnElement[bool]:
     a tie in version the higher index key wins, so exactly one row remains.
     """
     other = aliased(IncidentVersion)
-    other_version = aliased(ObjectVersion)
     return ~exists(
-        select(other.pk)
-        .join(other_version, other_version.pk == other.version_pk)
-        .where(
+        select(other.pk).where(
             other.stix_id == IncidentVersion.stix_id,
             or_(
                 other.version > IncidentVersion.version,
                 and_(other.version == IncidentVersion.version, other.pk > IncidentVersion.pk),
             ),
-            visible(viewer, readable, other.collection_id, other_version),
+            visible(viewer, readable, other.collection_id, other),
         )
     )
 
@@ -97,8 +96,8 @@ def latest_visible(viewer: Viewer, readable: Readable) -> ColumnElement[bool]:
 def shown_sector(viewer: Viewer) -> ColumnElement[str]:
     """The reporter's sector as ``viewer`` may know it."""
     hidden = and_(
-        ObjectVersion.unattributed,
-        func.coalesce(ObjectVersion.owner_organisation_id, -1) != viewer.organisation_id,
+        IncidentVersion.unattributed,
+        func.coalesce(IncidentVersion.owner_organisation_id, -1) != viewer.organisation_id,
     )
     return case(
         (hidden, literal(UNATTRIBUTED_SECTOR)),
@@ -108,7 +107,7 @@ def shown_sector(viewer: Viewer) -> ColumnElement[str]:
 
 def select_incidents(
     viewer: Viewer, readable: Readable, wanted: IncidentFilter
-) -> Select[IncidentVersion, ObjectVersion]:
+) -> Select[IncidentVersion]:
     """Latest visible, unrevoked versions matching ``wanted``, newest first."""
     conditions = [
         visible(viewer, readable, IncidentVersion.collection_id),
@@ -117,8 +116,7 @@ def select_incidents(
         *_filters(viewer, readable, wanted),
     ]
     return (
-        select(IncidentVersion, ObjectVersion)
-        .join(ObjectVersion, ObjectVersion.pk == IncidentVersion.version_pk)
+        select(IncidentVersion)
         .where(*conditions)
         .order_by(IncidentVersion.created.desc(), IncidentVersion.stix_id.desc())
     )
@@ -138,8 +136,8 @@ def _filters(
         defaults = [c for tlp, ids in readable.items() if tlp == wanted.tlp for c in ids]
         found.append(
             or_(
-                ObjectVersion.tlp == int(wanted.tlp),
-                and_(ObjectVersion.tlp.is_(None), IncidentVersion.collection_id.in_(defaults)),
+                IncidentVersion.tlp == int(wanted.tlp),
+                and_(IncidentVersion.tlp.is_(None), IncidentVersion.collection_id.in_(defaults)),
             )
         )
     if wanted.sector is not None:

@@ -24,8 +24,7 @@ _BIG_KEY = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def upgrade() -> None:
     op.create_table(
         "incident_versions",
-        sa.Column("pk", _BIG_KEY, autoincrement=True, nullable=False),
-        sa.Column("version_pk", _BIG_KEY, nullable=False),
+        sa.Column("pk", _BIG_KEY, autoincrement=False, nullable=False),
         sa.Column("collection_id", sa.Uuid(), nullable=False),
         sa.Column("stix_id", sa.String(length=300), nullable=False),
         sa.Column("version", sa.DateTime(timezone=True), nullable=False),
@@ -39,6 +38,11 @@ def upgrade() -> None:
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reporter_sector", sa.String(length=32), nullable=True),
         sa.Column("revoked", sa.Boolean(), nullable=False),
+        sa.Column("creator", sa.String(length=300), nullable=True),
+        sa.Column("owner_organisation_id", sa.Integer(), nullable=True),
+        sa.Column("tlp", sa.SmallInteger(), nullable=True),
+        sa.Column("unattributed", sa.Boolean(), nullable=False),
+        sa.Column("withheld", sa.Boolean(), nullable=False),
         sa.Column("related", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["collection_id"],
@@ -47,13 +51,18 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["version_pk"],
+            ["owner_organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_incident_versions_owner_organisation_id_organisations"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["pk"],
             ["object_versions.pk"],
-            name=op.f("fk_incident_versions_version_pk_object_versions"),
+            name=op.f("fk_incident_versions_pk_object_versions"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_incident_versions")),
-        sa.UniqueConstraint("version_pk", name=op.f("uq_incident_versions_version_pk")),
     )
     op.create_index(
         "ix_incident_versions_created_stix_id", "incident_versions", ["created", "stix_id"]

@@ -1,8 +1,8 @@
 """Index rows for stored incident versions, written at ingest for every source.
 
 The STIX documents stay whole in ``object_versions``; these rows hold the few
-fields the REST list filters, sorts and aggregates on, so every incident read
-is an index scan joined back to its version for the visibility rule.
+fields the REST list filters, sorts and aggregates on, and the version's
+visibility facts, so a list is answered from this table alone.
 """
 
 from __future__ import annotations
@@ -37,9 +37,14 @@ class IncidentVersion(Base):
         Index("ix_incident_versions_stix_id_version", "stix_id", "version"),
     )
 
-    pk: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
-    version_pk: Mapped[int] = mapped_column(
-        BigIntKey, ForeignKey("object_versions.pk", ondelete="CASCADE"), unique=True
+    # The object version's own key: the visibility rule (which looks up
+    # recipients by version key) applies to these rows as they are, so lists
+    # never join back to object_versions until the page is known.
+    pk: Mapped[int] = mapped_column(
+        BigIntKey,
+        ForeignKey("object_versions.pk", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
     )
     collection_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("collections.id", ondelete="CASCADE")
@@ -58,6 +63,17 @@ class IncidentVersion(Base):
     # as "unattributed" to outsiders when the version is unattributed.
     reporter_sector: Mapped[str | None] = mapped_column(String(32))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # created_by_ref, shown as a pseudonym to outsiders when unattributed.
+    creator: Mapped[str | None] = mapped_column(String(300))
+    # Copies of the object version's visibility facts (never changed, like
+    # the version itself); an incident is never a withheld identity, but the
+    # column keeps the one rule of federation.storage.visibility applicable.
+    owner_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    tlp: Mapped[int | None] = mapped_column(SmallInteger)
+    unattributed: Mapped[bool] = mapped_column(Boolean, default=False)
+    withheld: Mapped[bool] = mapped_column(Boolean, default=False)
     # STIX ids of the objects that make up the report (indicators,
     # observables, relationships, the reporting identity), for the detail view.
     related: Mapped[list[Any]] = mapped_column(JSON)
