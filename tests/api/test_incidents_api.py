@@ -194,7 +194,8 @@ def test_sightings_and_notes_are_stix_objects_counted_on_the_incident(
     assert response.get_json()["sightings"] == 1
     client.post(f"{url}/sightings", json={}, headers=isp.auth)
     response = client.post(
-        f"{url}/notes", json={"content": "Upstream filters in place", "abstract": "Mitigation"},
+        f"{url}/notes",
+        json={"content": "Upstream filters in place", "abstract": "Mitigation"},
         headers=other.auth,
     )
     assert response.status_code == 201
