@@ -143,7 +143,7 @@ def test_an_incident_stored_in_two_collections_is_listed_once_at_its_latest_vers
     next(iter(incident["extensions"].values()))["investigation_status"] = "closed"
     response = client.post(
         objects_url(inbox),
-        data=json.dumps({"objects": bundle["objects"][1:] + [incident]}),
+        data=json.dumps({"objects": [*bundle["objects"][1:], incident]}),
         headers=poster.post_headers,
     )
     assert response.get_json()["failure_count"] == 0
