@@ -28,11 +28,11 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from federation import create_app
+from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
 from federation.services import accounts, collections, ingest
 from federation.services.collections import access_for
 from federation.services.incident_stix import Reporter, build_report
-from federation.domain.tlp import Tlp
 from federation.storage import migrations
 from federation.storage.models import Account, Collection, IncidentVersion, Organisation
 from federation.web.db import database
@@ -101,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
-        print(f"incidents stored: {figures['incidents_stored']} (added {added} in {seeded_s:.1f} s)")
+        print(
+            f"incidents stored: {figures['incidents_stored']} (added {added} in {seeded_s:.1f} s)"
+        )
         for name in queries:
             f = figures[name]
             print(
@@ -129,7 +131,12 @@ def _setup(secret: str, db: Any) -> str:
             except Exception:
                 collections.add_api_root(session, "bench", "Incident bench")
             collections.add_collection(
-                session, root="bench", title="Incidents", alias=COLLECTION_ALIAS, read="*", write="*"
+                session,
+                root="bench",
+                title="Incidents",
+                alias=COLLECTION_ALIAS,
+                read="*",
+                write="*",
             )
         return accounts.issue_token(session, secret, "bench-reader").token
 

@@ -1,4 +1,4 @@
-"""Bad incident input: every field's invalid forms get a 422 naming the field, and nothing is stored."""
+"""Bad incident input: each invalid field is a 422 naming it, and nothing is stored."""
 
 from __future__ import annotations
 
