@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 
 from federation.api.schemas import INT32_MAX, NoParameters, storable_text
@@ -71,6 +72,11 @@ def _authenticate() -> None:
         mime, _ = parse_options_header(request.headers.get("Content-Type", ""))
         if mime.lower() != JSON_MEDIA_TYPE:
             raise UnsupportedMediaTypeError(f"send the body as {JSON_MEDIA_TYPE}")
+        # Before any view looks the resource up: an oversized body is refused
+        # for its size, whatever it is sent to.
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit is not None and (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge()
 
 
 def _check_path() -> None:

@@ -20,6 +20,7 @@ from federation.domain.errors import ForbiddenError
 from federation.domain.tlp import object_tlp
 from federation.domain.visibility import Viewer
 from federation.services.collections import CollectionAccess
+from federation.services.incident_index import index_new_versions
 from federation.services.routing import route_versions
 from federation.stix.timestamps import format_timestamp
 from federation.stix.validate import InvalidObjectError, ValidatedObject, validate_object
@@ -105,6 +106,9 @@ def add_objects(
     if new:
         route_versions(session, access.collection, new, [a.obj.data for a in accepted])
         _store(session, access.collection, new)
+        index_new_versions(
+            session, access.collection.id, [i.row for i in new], [i.obj.data for i in accepted]
+        )
     status = Status(
         collection_id=access.collection.id,
         organisation_id=viewer.organisation_id,

@@ -23,6 +23,7 @@ from werkzeug.test import TestResponse
 
 from federation.storage.base import Base
 from federation.storage.database import Database
+from tests.api.incident_helpers import report
 from tests.conftest import Factory
 from tests.helpers import Member
 
@@ -38,14 +39,14 @@ class Operation:
     path: str
     spec: dict[str, Any]
 
-    def url(self, ids: dict[str, int], **override: str) -> str:
+    def url(self, ids: dict[str, Any], **override: str) -> str:
         def fill(match: re.Match[str]) -> str:
             name = match.group(1)
             return override.get(name, str(ids.get(name, 1)))
 
         return _PATH_PARAMETER.sub(fill, self.path)
 
-    def knows(self, ids: dict[str, int]) -> bool:
+    def knows(self, ids: dict[str, Any]) -> bool:
         """Whether every path parameter names a resource that exists."""
         return all(name in ids for name in _PATH_PARAMETER.findall(self.path))
 
@@ -66,7 +67,7 @@ class Operation:
 class Hub:
     admin: Member
     doc: dict[str, Any]
-    ids: dict[str, int]
+    ids: dict[str, Any]
 
     def operations(self) -> Iterator[Operation]:
         for path, methods in self.doc["paths"].items():
@@ -88,11 +89,20 @@ def hub(client: FlaskClient, factory: Factory) -> Hub:
     accounts = client.get("/api/v1/accounts", headers=admin.auth).json["accounts"]
     group = client.post("/api/v1/groups", json={"name": "trusted"}, headers=admin.auth).json
     token = client.post("/api/v1/tokens", json={"label": "spare"}, headers=admin.auth).json
+    org_id = accounts[0]["organisation_id"]
+    network = client.post(
+        f"/api/v1/orgs/{org_id}/networks", json={"network": "192.0.2.0/24"}, headers=admin.auth
+    ).json
+    incident = client.post(
+        "/api/v1/incidents", json=report(factory.collection()), headers=admin.auth
+    ).json
     ids = {
-        "org_id": accounts[0]["organisation_id"],
+        "org_id": org_id,
         "account_id": accounts[0]["id"],
         "group_id": group["id"],
         "token_id": token["id"],
+        "network_id": network["id"],
+        "incident_id": incident["id"],
     }
     return Hub(admin, doc, ids)
 

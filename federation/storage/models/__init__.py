@@ -2,6 +2,7 @@
 
 from federation.storage.models.audit import AccessReceipt, AuditEvent
 from federation.storage.models.collections import ApiRoot, Collection, CollectionGrant
+from federation.storage.models.incidents import IncidentLink, IncidentValue, IncidentVersion
 from federation.storage.models.objects import ObjectRecipient, ObjectVersion
 from federation.storage.models.orgs import (
     Account,
@@ -24,6 +25,9 @@ __all__ = [
     "AuditEvent",
     "Collection",
     "CollectionGrant",
+    "IncidentLink",
+    "IncidentValue",
+    "IncidentVersion",
     "ObjectRecipient",
     "ObjectVersion",
     "Organisation",

@@ -1,0 +1,224 @@
+"""Incident reports: ``/api/v1/incidents`` and ``/api/v1/stats``.
+
+Analysts post and follow incidents in plain JSON; every incident is STIX 2.1
+underneath (``/incidents/{id}/stix``) and TAXII readers see the same objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, url_for
+
+from federation.api.blueprint import api, load_body, load_query, reply
+from federation.api.incident_schemas import (
+    BundleSchema,
+    IncidentCreateSchema,
+    IncidentDetailSchema,
+    IncidentPageSchema,
+    IncidentPatchSchema,
+    IncidentQuerySchema,
+    NoteCreateSchema,
+    SightingCreateSchema,
+    StatsQuerySchema,
+    StatsSchema,
+    encode_cursor,
+)
+from federation.api.openapi import operation
+from federation.api.schemas import NoParameters
+from federation.domain.incidents import ip_range
+from federation.domain.tlp import Tlp
+from federation.services import incident_followup, incident_reads, incident_stats, incidents
+from federation.services.incident_stix import SERVICES_PROPERTY
+from federation.services.incidents import Incident
+from federation.storage.incidents import IncidentFilter
+from federation.web.auth import current_viewer
+from federation.web.db import db_session
+
+
+def _secret() -> str:
+    secret: str = current_app.config["SECRET_KEY"]
+    return secret
+
+
+@api.post("/incidents")
+@operation(
+    "Report an incident; the hub stores it as STIX 2.1 (analysts)",
+    body=IncidentCreateSchema,
+    response=IncidentDetailSchema,
+    status=201,
+)
+def create_incident() -> Response:
+    report = load_body(IncidentCreateSchema())
+    session, viewer = db_session(), current_viewer()
+    stix_id = incidents.create_incident(session, viewer, report)
+    incident = incident_reads.get_incident(session, viewer, stix_id, _secret())
+    location = url_for(".get_incident", incident_id=stix_id)
+    return reply(IncidentDetailSchema(), detail(incident), 201, location)
+
+
+@api.get("/incidents")
+@operation(
+    "Incidents you may see, newest first, with filters",
+    query=IncidentQuerySchema,
+    response=IncidentPageSchema,
+)
+def list_incidents() -> Response:
+    query = load_query(IncidentQuerySchema())
+    wanted = IncidentFilter(
+        category=query.get("category"),
+        investigation_status=query.get("investigation_status"),
+        tlp=Tlp.parse(query["tlp"]) if "tlp" in query else None,
+        sector=query.get("sector"),
+        asn=query.get("asn"),
+        network=ip_range(query["ip"]) if "ip" in query else None,
+        text=query.get("q"),
+        since=query.get("since"),
+        until=query.get("until"),
+        after=query.get("cursor"),
+    )
+    page = incidents.list_incidents(
+        db_session(), current_viewer(), wanted, query["limit"], _secret()
+    )
+    body = {
+        "incidents": [summary(i) for i in page.incidents],
+        "more": page.more,
+        "next": encode_cursor(*page.next) if page.next else None,
+    }
+    return reply(IncidentPageSchema(), body)
+
+
+@api.get("/incidents/<incident_id>")
+@operation(
+    "One incident with its objects, sightings, notes and correlations",
+    query=NoParameters,
+    response=IncidentDetailSchema,
+)
+def get_incident(incident_id: str) -> Response:
+    load_query(NoParameters())
+    incident = incident_reads.get_incident(db_session(), current_viewer(), incident_id, _secret())
+    return reply(IncidentDetailSchema(), detail(incident))
+
+
+@api.get("/incidents/<incident_id>/stix")
+@operation("The incident as a STIX 2.1 bundle", query=NoParameters, response=BundleSchema)
+def get_incident_stix(incident_id: str) -> Response:
+    load_query(NoParameters())
+    bundle = incident_reads.incident_bundle(db_session(), current_viewer(), incident_id, _secret())
+    return reply(BundleSchema(), bundle)
+
+
+@api.patch("/incidents/<incident_id>")
+@operation(
+    "Update an incident: a new STIX version (the reporting organisation)",
+    body=IncidentPatchSchema,
+    response=IncidentDetailSchema,
+)
+def update_incident(incident_id: str) -> Response:
+    session, viewer = db_session(), current_viewer()
+    # An incident the caller cannot see is a 404 whatever the body says.
+    incident_reads.get_incident(session, viewer, incident_id, _secret())
+    changes = load_body(IncidentPatchSchema())
+    incident_followup.update_incident(session, viewer, incident_id, changes, _secret())
+    incident = incident_reads.get_incident(session, viewer, incident_id, _secret())
+    return reply(IncidentDetailSchema(), detail(incident))
+
+
+@api.post("/incidents/<incident_id>/sightings")
+@operation(
+    "Record that your organisation saw this incident (a STIX sighting)",
+    body=SightingCreateSchema,
+    response=IncidentDetailSchema,
+    status=201,
+)
+def create_sighting(incident_id: str) -> Response:
+    session, viewer = db_session(), current_viewer()
+    incident_reads.get_incident(session, viewer, incident_id, _secret())  # 404 before the body
+    data = load_body(SightingCreateSchema())
+    incident_followup.add_sighting(session, viewer, incident_id, data, _secret())
+    incident = incident_reads.get_incident(session, viewer, incident_id, _secret())
+    return reply(IncidentDetailSchema(), detail(incident), 201)
+
+
+@api.post("/incidents/<incident_id>/notes")
+@operation(
+    "Add a note to an incident (a STIX note)",
+    body=NoteCreateSchema,
+    response=IncidentDetailSchema,
+    status=201,
+)
+def create_note(incident_id: str) -> Response:
+    session, viewer = db_session(), current_viewer()
+    incident_reads.get_incident(session, viewer, incident_id, _secret())  # 404 before the body
+    data = load_body(NoteCreateSchema())
+    incident_followup.add_note(session, viewer, incident_id, data, _secret())
+    incident = incident_reads.get_incident(session, viewer, incident_id, _secret())
+    return reply(IncidentDetailSchema(), detail(incident), 201)
+
+
+@api.get("/stats")
+@operation(
+    "Incidents per category and week, per reporting sector, and how often members report",
+    query=StatsQuerySchema,
+    response=StatsSchema,
+)
+def get_stats() -> Response:
+    query = load_query(StatsQuerySchema())
+    stats = incident_stats.incident_stats(db_session(), current_viewer(), query["days"])
+    return reply(StatsSchema(), stats)
+
+
+def summary(incident: Incident) -> dict[str, Any]:
+    """The listed fields of an incident."""
+    row = incident.row
+    return {
+        "id": row.stix_id,
+        "title": row.title,
+        "category": row.category,
+        "determination": row.determination,
+        "investigation_status": row.investigation_status,
+        "criticality": row.criticality,
+        "tlp": incident.tlp.label,
+        "reporter": {"sector": incident.reporter_sector, "identity": incident.reporter_identity},
+        "collection_id": row.collection_id,
+        "created": row.created,
+        "modified": row.version,
+        "first_seen": row.first_seen,
+        "last_seen": row.last_seen,
+        "indicators": incident.indicators,
+    }
+
+
+def detail(incident: Incident) -> dict[str, Any]:
+    """Everything the detail view shows."""
+    document = incident.document
+    affected = incident.affected
+    services = document.get(SERVICES_PROPERTY)
+    references = document.get("external_references")
+    return {
+        **summary(incident),
+        "description": document.get("description")
+        if isinstance(document.get("description"), str)
+        else "",
+        "affected_asns": [int(v.value) for v in affected if v.kind == "autonomous-system"],
+        "affected_prefixes": [v.value for v in affected if v.kind != "autonomous-system"],
+        "affected_services": [s for s in services if isinstance(s, str)]
+        if isinstance(services, list)
+        else [],
+        "external_references": [r for r in references if isinstance(r, dict)]
+        if isinstance(references, list)
+        else [],
+        "sightings": incident.sightings,
+        "notes": incident.notes,
+        "objects": incident.objects,
+        "correlations": {
+            "organisations": incident_reads.seen_by(incident),
+            "incidents": [
+                {
+                    **summary(other),
+                    "shared": incident.shared.get(other.row.stix_id, []),
+                }
+                for other in incident.correlations
+            ],
+        },
+    }

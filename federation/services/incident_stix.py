@@ -1,0 +1,246 @@
+"""Turning a friendly incident report into STIX 2.1 objects.
+
+The incident carries the OASIS Incident Core Extension (a property
+extension); each indicator value becomes an ``indicator`` with a STIX pattern,
+the observable it is based on, and a ``related-to`` relationship to the
+incident whose ``x_federation_role`` says what the value was in the incident.
+Affected networks and ASNs are observables related with the role
+``affected``. Every object carries the requested TLP 2.0 marking and, for
+AMBER+STRICT and RED, the recipients.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from federation.domain.incidents import (
+    AFFECTED_ROLE,
+    CATEGORY_TYPES,
+    HASH_KINDS,
+    INCIDENT_EXTENSION_ID,
+)
+from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
+from federation.services.incident_index import (
+    FIRST_SEEN_PROPERTY,
+    LAST_SEEN_PROPERTY,
+    ROLE_PROPERTY,
+)
+from federation.services.ingest import RECIPIENTS_PROPERTY
+from federation.stix.timestamps import format_timestamp, parse_timestamp
+from federation.storage.base import utcnow
+
+SERVICES_PROPERTY = "x_federation_affected_services"
+_MILLI = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    """Who reports: the organisation's STIX identity and how it is marked."""
+
+    identity_id: str
+    name: str
+    created: datetime
+    tlp: Tlp
+    recipients: tuple[str, ...]
+
+
+def stix_time(value: datetime) -> str:
+    """A STIX timestamp with millisecond precision, as most tools write them."""
+    return format_timestamp(value.replace(microsecond=value.microsecond // 1000 * 1000))
+
+
+def now() -> datetime:
+    """The current time at millisecond precision."""
+    moment = utcnow()
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def identity_object(reporter: Reporter) -> dict[str, Any]:
+    """The reporting organisation's identity; unmarked, so the collection default applies.
+
+    Its created time is the organisation's admission, so every report repeats
+    the same version (an idempotent success) instead of adding one.
+    """
+    stamp = stix_time(reporter.created)
+    return {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": reporter.identity_id,
+        "created": stamp,
+        "modified": stamp,
+        "name": reporter.name,
+        "identity_class": "organization",
+    }
+
+
+def build_report(report: dict[str, Any], reporter: Reporter) -> list[dict[str, Any]]:
+    """Every STIX object of a new report: identity, incident, indicators, observables, links."""
+    moment = now()
+    incident_id = f"incident--{uuid.uuid4()}"
+    extension: dict[str, Any] = {
+        "extension_type": "property-extension",
+        "determination": report["determination"],
+        "investigation_status": report["investigation_status"],
+        "incident_types": [CATEGORY_TYPES[report["category"]]],
+    }
+    if report.get("criticality") is not None:
+        extension["criticality"] = report["criticality"]
+    incident: dict[str, Any] = {
+        **_common("incident", incident_id, moment, reporter),
+        "name": report["title"],
+        "extensions": {INCIDENT_EXTENSION_ID: extension},
+        FIRST_SEEN_PROPERTY: stix_time(report["first_seen"]),
+    }
+    if report.get("description"):
+        incident["description"] = report["description"]
+    if report.get("last_seen") is not None:
+        incident[LAST_SEEN_PROPERTY] = stix_time(report["last_seen"])
+    if report.get("affected_services"):
+        incident[SERVICES_PROPERTY] = list(report["affected_services"])
+    if report.get("external_references"):
+        incident["external_references"] = [dict(r) for r in report["external_references"]]
+    objects = [identity_object(reporter), incident]
+    objects += indicator_objects(
+        report.get("indicators", []), incident_id, report["first_seen"], moment, reporter
+    )
+    for prefix in report.get("affected_prefixes", []):
+        kind = "ipv6-addr" if ":" in prefix else "ipv4-addr"
+        objects += _affected({"type": kind, "value": prefix}, incident_id, moment, reporter)
+    for asn in report.get("affected_asns", []):
+        objects += _affected(
+            {"type": "autonomous-system", "number": asn}, incident_id, moment, reporter
+        )
+    return objects
+
+
+def indicator_objects(
+    indicators: Sequence[dict[str, Any]],
+    incident_id: str,
+    valid_from: datetime,
+    moment: datetime,
+    reporter: Reporter,
+) -> list[dict[str, Any]]:
+    """Indicator, observable and relationships for each indicator value."""
+    objects: list[dict[str, Any]] = []
+    for item in indicators:
+        kind, value, role = item["type"], item["value"], item["role"]
+        indicator_id = f"indicator--{uuid.uuid4()}"
+        observable = _observable(kind, value, reporter)
+        objects.append(
+            {
+                **_common("indicator", indicator_id, moment, reporter),
+                "name": f"{role}: {value}"[:250],
+                "indicator_types": ["compromised" if role == "target" else "malicious-activity"],
+                "pattern": pattern_for(kind, value),
+                "pattern_type": "stix",
+                "valid_from": stix_time(valid_from),
+            }
+        )
+        objects.append(observable)
+        objects.append(_relationship(indicator_id, "based-on", observable["id"], moment, reporter))
+        objects.append(
+            _relationship(indicator_id, "related-to", incident_id, moment, reporter, role)
+        )
+    return objects
+
+
+def pattern_for(kind: str, value: str) -> str:
+    """A STIX pattern matching one value (quotes and backslashes escaped)."""
+    literal = value.replace("\\", "\\\\").replace("'", "\\'")
+    if kind in HASH_KINDS:
+        return f"[file:hashes.'{HASH_KINDS[kind]}' = '{literal}']"
+    return f"[{kind}:value = '{literal}']"
+
+
+def _observable(kind: str, value: str, reporter: Reporter) -> dict[str, Any]:
+    if kind in HASH_KINDS:
+        return _sco({"type": "file", "hashes": {HASH_KINDS[kind]: value}}, reporter)
+    return _sco({"type": kind, "value": value}, reporter)
+
+
+def _sco(properties: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
+    # A random (version 4) id rather than the deterministic one: two reports
+    # naming one address must not share an observable, or the first report's
+    # owner, TLP and recipients would decide who sees the second's.
+    sco: dict[str, Any] = {
+        "type": properties["type"],
+        "spec_version": "2.1",
+        "id": f"{properties['type']}--{uuid.uuid4()}",
+        **{k: v for k, v in properties.items() if k != "type"},
+    }
+    sco.update(_markings(reporter))
+    return sco
+
+
+def _affected(
+    properties: dict[str, Any], incident_id: str, moment: datetime, reporter: Reporter
+) -> list[dict[str, Any]]:
+    observable = _sco(properties, reporter)
+    link = _relationship(
+        observable["id"], "related-to", incident_id, moment, reporter, AFFECTED_ROLE
+    )
+    return [observable, link]
+
+
+def _relationship(
+    source: str,
+    kind: str,
+    target: str,
+    moment: datetime,
+    reporter: Reporter,
+    role: str | None = None,
+) -> dict[str, Any]:
+    relationship = {
+        **_common("relationship", f"relationship--{uuid.uuid4()}", moment, reporter),
+        "relationship_type": kind,
+        "source_ref": source,
+        "target_ref": target,
+    }
+    if role is not None:
+        relationship[ROLE_PROPERTY] = role
+    return relationship
+
+
+def _common(kind: str, stix_id: str, moment: datetime, reporter: Reporter) -> dict[str, Any]:
+    stamp = stix_time(moment)
+    return {
+        "type": kind,
+        "spec_version": "2.1",
+        "id": stix_id,
+        "created": stamp,
+        "modified": stamp,
+        "created_by_ref": reporter.identity_id,
+        **_markings(reporter),
+    }
+
+
+def _markings(reporter: Reporter) -> dict[str, Any]:
+    marks: dict[str, Any] = {"object_marking_refs": [TLP2_MARKING_IDS[reporter.tlp]]}
+    if reporter.recipients:
+        marks[RECIPIENTS_PROPERTY] = list(reporter.recipients)
+    return marks
+
+
+def next_version(previous: dict[str, Any]) -> datetime:
+    """A modified time strictly after ``previous``'s, at millisecond precision."""
+    moment = now()
+    modified = previous.get("modified")
+    if isinstance(modified, str):
+        earlier = parse_timestamp(modified)
+        if moment <= earlier:
+            moment = earlier.replace(microsecond=earlier.microsecond // 1000 * 1000) + _MILLI
+    return moment
+
+
+def follow_up(
+    kind: str,
+    moment: datetime,
+    reporter: Reporter,
+    properties: dict[str, Any],
+) -> dict[str, Any]:
+    """A sighting or note by ``reporter`` about an incident."""
+    return {**_common(kind, f"{kind}--{uuid.uuid4()}", moment, reporter), **properties}

@@ -1,0 +1,230 @@
+"""Incident reports: post one without writing STIX, list, read, and export its bundle.
+
+Reports are stored through ``ingest.add_objects``, like any TAXII post, and
+read back through the incident index with the one visibility rule in SQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from federation.domain.errors import UnprocessableError
+from federation.domain.incidents import AFFECTED_ROLE, UNATTRIBUTED_SECTOR
+from federation.domain.tlp import Tlp
+from federation.domain.visibility import Viewer
+from federation.services import ingest
+from federation.services.collections import CollectionAccess, access_for
+from federation.services.incident_stix import Reporter, build_report
+from federation.services.present import present, pseudonym
+from federation.stix.validate import InvalidObjectError, validate_object
+from federation.storage.incidents import (
+    IncidentFilter,
+    Readable,
+    select_incidents,
+    visible,
+)
+from federation.storage.models import (
+    Collection,
+    IncidentLink,
+    IncidentValue,
+    IncidentVersion,
+    ObjectVersion,
+    Organisation,
+)
+
+
+@dataclass(slots=True)
+class Incident:
+    """One incident as a viewer may see it: its index row and, in the detail
+    view, its presented document."""
+
+    row: IncidentVersion
+    tlp: Tlp
+    reporter_sector: str
+    reporter_identity: str | None
+    values: list[IncidentValue] = field(default_factory=list)
+    document: dict[str, Any] = field(default_factory=dict)
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    sightings: int = 0
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    correlations: list[Incident] = field(default_factory=list)
+    shared: dict[str, list[IncidentValue]] = field(default_factory=dict)
+
+    @property
+    def indicators(self) -> list[IncidentValue]:
+        return [v for v in self.values if v.role != AFFECTED_ROLE]
+
+    @property
+    def affected(self) -> list[IncidentValue]:
+        return [v for v in self.values if v.role == AFFECTED_ROLE]
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPage:
+    """Incidents newest first; ``next`` is the cursor of the following page."""
+
+    incidents: list[Incident]
+    more: bool
+    next: tuple[datetime, str] | None
+
+
+def readable_collections(session: Session, viewer: Viewer) -> Readable:
+    """The collections ``viewer`` may read, grouped by default TLP."""
+    stmt = select(Collection).options(selectinload(Collection.grants))
+    grouped: dict[Tlp, list[uuid.UUID]] = {}
+    for collection in session.scalars(stmt):
+        access = access_for(viewer, collection)
+        if access.can_read:
+            grouped.setdefault(access.default_tlp, []).append(collection.id)
+    return grouped
+
+
+def create_incident(session: Session, viewer: Viewer, report: dict[str, Any]) -> str:
+    """Store ``report`` (as loaded by the REST schema) as STIX; return the incident id.
+
+    Everything is checked before anything is stored, so a bad report stores
+    nothing.
+    """
+    access = _writable_collection(session, viewer, report["collection"])
+    organisation = session.get(Organisation, viewer.organisation_id)
+    assert organisation is not None
+    reporter = Reporter(
+        identity_id=organisation.identity_id,
+        name=organisation.name,
+        created=organisation.created_at,
+        tlp=Tlp.parse(report["tlp"]),
+        recipients=recipient_identities(session, report.get("recipients", [])),
+    )
+    objects = build_report(report, reporter)
+    store(session, viewer, access, objects, unattributed=report["unattributed"])
+    return str(objects[1]["id"])
+
+
+def store(
+    session: Session,
+    viewer: Viewer,
+    access: CollectionAccess,
+    objects: list[dict[str, Any]],
+    *,
+    unattributed: bool,
+) -> None:
+    """Validate every object, then store them all through ingest."""
+    for obj in objects:
+        try:
+            validate_object(obj)
+        except InvalidObjectError as exc:
+            raise UnprocessableError(
+                "the report does not make valid STIX", details={"indicators": [str(exc)]}
+            ) from None
+    status = ingest.add_objects(session, viewer, access, objects, unattributed=unattributed)
+    if status.failure_count:
+        failure = status.failures[0].get("message", "")
+        raise UnprocessableError(f"an object was refused: {failure}")
+
+
+def recipient_identities(session: Session, names: list[str]) -> tuple[str, ...]:
+    """The STIX identities of organisations named as recipients (422 for an unknown name)."""
+    if not names:
+        return ()
+    stmt = select(Organisation.name, Organisation.identity_id).where(Organisation.name.in_(names))
+    found = {name: identity for name, identity in session.execute(stmt)}
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise UnprocessableError(
+            "unknown recipient",
+            details={"recipients": [f"no organisation named {unknown[0][:100]!r}"]},
+        )
+    return tuple(sorted({found[n] for n in names}))
+
+
+def _writable_collection(session: Session, viewer: Viewer, key: str) -> CollectionAccess:
+    stmt = select(Collection).options(selectinload(Collection.grants))
+    try:
+        stmt = stmt.where(Collection.id == uuid.UUID(key))
+    except ValueError:
+        stmt = stmt.where(Collection.alias == key)
+    for collection in session.scalars(stmt):
+        access = access_for(viewer, collection)
+        if access.can_write:
+            return access
+    raise UnprocessableError(
+        "no such collection",
+        details={"collection": ["No collection you may write has this id or alias."]},
+    )
+
+
+def list_incidents(
+    session: Session, viewer: Viewer, wanted: IncidentFilter, limit: int, secret_key: str
+) -> IncidentPage:
+    """A page of the incidents ``viewer`` may see, newest first."""
+    readable = readable_collections(session, viewer)
+    stmt = select_incidents(viewer, readable, wanted).limit(limit + 1)
+    rows = list(session.scalars(stmt))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    incidents = shown_incidents(session, viewer, readable, rows, secret_key)
+    cursor = (rows[-1].created, rows[-1].stix_id) if more else None
+    return IncidentPage(incidents, more, cursor)
+
+
+def shown_incidents(
+    session: Session,
+    viewer: Viewer,
+    readable: Readable,
+    rows: list[IncidentVersion],
+    secret_key: str,
+) -> list[Incident]:
+    """``rows`` as ``viewer`` may see them: the reporter of an unattributed
+    incident is the sector "unattributed" and a pseudonymous identity."""
+    defaults = {c: tlp for tlp, ids in readable.items() for c in ids}
+    values: dict[int, list[IncidentValue]] = {}
+    if rows:
+        stmt = select(IncidentValue).where(IncidentValue.incident_pk.in_([r.pk for r in rows]))
+        for value in session.scalars(stmt.order_by(IncidentValue.id)):
+            values.setdefault(value.incident_pk, []).append(value)
+    shown = []
+    for row in rows:
+        hidden = row.unattributed and row.owner_organisation_id != viewer.organisation_id
+        shown.append(
+            Incident(
+                row=row,
+                tlp=Tlp(row.tlp) if row.tlp is not None else defaults[row.collection_id],
+                reporter_sector=UNATTRIBUTED_SECTOR
+                if hidden
+                else (row.reporter_sector or "unknown"),
+                reporter_identity=pseudonym(secret_key, row.stix_id) if hidden else row.creator,
+                values=values.get(row.pk, []),
+            )
+        )
+    return shown
+
+
+def presented_document(
+    session: Session, viewer: Viewer, incident: Incident, secret_key: str
+) -> dict[str, Any]:
+    """The incident's STIX document as ``viewer`` may see it."""
+    version = session.get(ObjectVersion, incident.row.pk)
+    assert version is not None
+    return present(session, viewer, [version], secret_key)[0]
+
+
+def count_links(
+    session: Session, viewer: Viewer, readable: Readable, stix_id: str, kind: str
+) -> int:
+    """How many distinct visible sightings (or notes) refer to the incident."""
+    stmt = (
+        select(func.count(func.distinct(IncidentLink.stix_id)))
+        .join(ObjectVersion, ObjectVersion.pk == IncidentLink.version_pk)
+        .where(
+            IncidentLink.incident_id == stix_id,
+            IncidentLink.kind == kind,
+            visible(viewer, readable, ObjectVersion.collection_id, ObjectVersion),
+        )
+    )
+    return int(session.scalar(stmt) or 0)
