@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from federation.domain.routing import RoutingTable, names_in_request, parse_claim
 from federation.domain.routing import route as plan_routes
+from federation.services.incident_index import index_new_versions
 from federation.storage.base import utcnow
 from federation.storage.models import (
     AuditEvent,
@@ -94,7 +95,7 @@ def route_versions(
         if routed:
             deliveries[owner] = routed
     if deliveries:
-        _deliver(session, collection, deliveries)
+        _deliver(session, collection, deliveries, documents)
 
 
 def _is_inbox(session: Session, collection_id: uuid.UUID) -> bool:
@@ -139,7 +140,10 @@ def _routing_table(session: Session) -> RoutingTable[int] | None:
 
 
 def _deliver(
-    session: Session, source: Collection, deliveries: dict[int, list[RoutableVersion]]
+    session: Session,
+    source: Collection,
+    deliveries: dict[int, list[RoutableVersion]],
+    documents: Sequence[Mapping[str, Any]],
 ) -> None:
     """Store each owner's versions in its inbox, audit it and queue its webhook delivery.
 
@@ -197,6 +201,11 @@ def _deliver(
         update(Collection),
         [{"id": inboxes[owner], "last_date_added": last_added[inboxes[owner]]} for owner in stored],
     )
+    # Inbox copies are versions like any other: a routed incident is listed
+    # by the REST API from the inbox too.
+    for inbox in sorted({row["collection_id"] for row in rows}, key=str):
+        copies = [row for row in rows if row["collection_id"] == inbox]
+        index_new_versions(session, inbox, copies, [dict(d) for d in documents])
     for owner, ids in stored.items():
         _record(session, deliveries[owner][0], settings[owner], ids, now)
 

@@ -175,3 +175,27 @@ def test_stats_count_per_category_and_week_and_how_often_organisations_report(
         {"sector": "isp", "incidents": 3},
     ]
     assert stats["reporting_frequency"] == {"daily": 1, "weekly": 1, "monthly": 0, "rarely": 0}
+
+
+def test_a_red_incident_naming_a_members_network_reaches_its_rest_list_through_the_inbox(
+    client: FlaskClient, factory: Factory
+) -> None:
+    poster = factory.member("Example ISP")
+    routed_admin = factory.member("Routed ISP", role="org-admin")
+    bystander = factory.member("Other ISP")
+    # The routed ISP may not read the collection the incident is posted to.
+    collection = factory.collection(read="Example ISP,Other ISP", write="Example ISP")
+    org = client.get("/api/v1/orgs", headers=routed_admin.auth).get_json()["organisations"][0]
+    declared = client.post(
+        f"/api/v1/orgs/{org['id']}/networks",
+        json={"network": "198.51.100.0/24"},
+        headers=routed_admin.auth,
+    )
+    assert declared.status_code == 201, declared.get_json()
+
+    created = post_incident(client, poster, report(collection, tlp="red"))
+
+    assert listed(client, routed_admin) == [created["id"]]
+    detail = client.get(f"/api/v1/incidents/{created['id']}", headers=routed_admin.auth)
+    assert detail.status_code == 200
+    assert listed(client, bystander) == []
