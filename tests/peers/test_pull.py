@@ -27,7 +27,9 @@ def test_pulled_objects_are_owned_by_the_peer_organisation_and_name_the_peer(
     rows = stored(hub)
     assert [r.document["name"] for r in rows] == ["one", "two"]
     with hub.db.session() as session:
-        organisation = session.scalars(select(Organisation).where(Organisation.name == "hub-b")).one()
+        organisation = session.scalars(
+            select(Organisation).where(Organisation.name == "hub-b")
+        ).one()
         assert organisation.sector == "hub"
     assert {(r.source_peer, r.owner_organisation_id) for r in rows} == {("hub-b", organisation.id)}
     assert hub.peer()["pull_checkpoint"] == remote.objects[-1][0]

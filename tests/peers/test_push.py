@@ -32,9 +32,7 @@ def test_a_green_peer_gets_clear_green_and_unmarked_green_versions_only(
     assert hub.peer()["pushed"] == 3
 
 
-def test_amber_leaves_only_for_a_peer_trusted_for_amber(
-    hub: LocalHub, remote: FakeRemote
-) -> None:
+def test_amber_leaves_only_for_a_peer_trusted_for_amber(hub: LocalHub, remote: FakeRemote) -> None:
     peer_id = hub.add_peer(direction="push", max_tlp="amber", trusted_amber=True)
     every_level(hub)
 

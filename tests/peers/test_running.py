@@ -97,7 +97,9 @@ def test_a_lease_goes_to_one_claimant_until_released_or_expired(hub: LocalHub) -
         assert leases.claim(session, peer_id, "host-x:1:a", due_only=True)
         assert not leases.claim(session, peer_id, "host-y:2:b", due_only=True)
         session.execute(
-            update(Peer).where(Peer.id == peer_id).values(lease_expires_at=utcnow().replace(year=2000))
+            update(Peer)
+            .where(Peer.id == peer_id)
+            .values(lease_expires_at=utcnow().replace(year=2000))
         )
         session.commit()
         assert leases.claim(session, peer_id, "host-y:2:b", due_only=True)
