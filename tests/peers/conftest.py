@@ -152,3 +152,7 @@ def hub(app: Flask, db: Database, client: FlaskClient, factory: Factory) -> Loca
 def named(name: str, **extra: Any) -> dict[str, Any]:
     """An indicator called ``name`` (names make assertions readable)."""
     return indicator(name=name, **extra)
+
+
+# The live hub of the end-to-end tests, for the real client (test_live_remote.py).
+from tests.e2e.conftest import live_hub as live_hub  # noqa: E402

@@ -47,8 +47,11 @@ def test_peer_add_prints_the_peer_without_its_credentials(
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output
     peer = json.loads(result.output)
-    assert peer["name"] == "hub-b" and peer["auth"] == "basic"
-    assert peer["direction"] == "both" and peer["max_tlp"] == "green" and peer["interval"] == 300
+    assert peer["name"] == "hub-b"
+    assert peer["auth"] == "basic"
+    assert peer["direction"] == "both"
+    assert peer["max_tlp"] == "green"
+    assert peer["interval"] == 300
     assert peer["organisation"] == "hub-b"
 
 
@@ -57,7 +60,9 @@ def test_credentials_are_stored_sealed(runner: FlaskCliRunner, hub: LocalHub) ->
 
     with hub.db.session() as session:
         sealed = session.scalars(select(Peer.sealed_credentials)).one()
-    assert sealed and PASSWORD not in sealed and "hub-a" not in sealed
+    assert sealed
+    assert PASSWORD not in sealed
+    assert "hub-a" not in sealed
 
 
 def test_credentials_may_come_from_the_environment(
@@ -75,10 +80,12 @@ def test_credentials_may_come_from_the_environment(
 def test_amber_needs_a_peer_trusted_for_amber(runner: FlaskCliRunner, hub: LocalHub) -> None:
     refused = runner.invoke(cli, args=add_args(hub, "hub-b", "--max-tlp", "amber"))
     assert refused.exit_code == 1
-    assert refused.output.strip().startswith("Error:") and "trusted" in refused.output
+    assert refused.output.strip().startswith("Error:")
+    assert "trusted" in refused.output
 
     peer = run_json(runner, *add_args(hub, "hub-b", "--max-tlp", "amber", "--trusted-amber"))
-    assert peer["max_tlp"] == "amber" and peer["trusted_amber"] is True
+    assert peer["max_tlp"] == "amber"
+    assert peer["trusted_amber"] is True
 
 
 @pytest.mark.parametrize(
@@ -103,13 +110,15 @@ def test_a_peer_url_may_not_carry_credentials(runner: FlaskCliRunner, hub: Local
     args = add_args(hub)
     args[args.index("--url") + 1] = f"http://hub-a:{PASSWORD}@127.0.0.1:8001/taxii2/hub/"
     result = runner.invoke(cli, args=args)
-    assert result.exit_code == 1 and PASSWORD not in result.output
+    assert result.exit_code == 1
+    assert PASSWORD not in result.output
 
 
 def test_peer_names_are_unique(runner: FlaskCliRunner, hub: LocalHub) -> None:
     assert runner.invoke(cli, args=add_args(hub)).exit_code == 0
     again = runner.invoke(cli, args=add_args(hub))
-    assert again.exit_code == 1 and "already exists" in again.output
+    assert again.exit_code == 1
+    assert "already exists" in again.output
 
 
 def test_peer_list_show_and_remove(runner: FlaskCliRunner, hub: LocalHub) -> None:
@@ -131,14 +140,16 @@ def test_peer_list_show_and_remove(runner: FlaskCliRunner, hub: LocalHub) -> Non
         "counters",
     ):
         assert key in shown
-    assert shown["interval"] == 60 and shown["direction"] == "pull"
+    assert shown["interval"] == 60
+    assert shown["direction"] == "pull"
     text = runner.invoke(cli, args=["peer", "show", "hub-b"])
     assert "last success: -" in text.output
 
     assert runner.invoke(cli, args=["peer", "remove", "hub-b"]).exit_code == 0
     assert [p["name"] for p in run_json(runner, "peer", "list")] == ["hub-c"]
     missing = runner.invoke(cli, args=["peer", "show", "hub-b"])
-    assert missing.exit_code == 1 and "no peer named" in missing.output
+    assert missing.exit_code == 1
+    assert "no peer named" in missing.output
 
 
 def test_peer_add_uses_the_given_organisation_and_peer_account(
@@ -146,11 +157,13 @@ def test_peer_add_uses_the_given_organisation_and_peer_account(
 ) -> None:
     member = factory.member("Hub B", sector="hub", role="peer")
     peer = run_json(runner, *add_args(hub, "hub-b", "--org", "Hub B", "--account", member.account))
-    assert peer["organisation"] == "Hub B" and peer["account"] == member.account
+    assert peer["organisation"] == "Hub B"
+    assert peer["account"] == member.account
 
     analyst = factory.member("Hub B", sector="hub", role="analyst")
     refused = runner.invoke(cli, args=add_args(hub, "hub-x", "--account", analyst.account))
-    assert refused.exit_code == 1 and "peer role" in refused.output
+    assert refused.exit_code == 1
+    assert "peer role" in refused.output
 
 
 def test_sync_shows_progress_and_exits_zero_when_every_peer_synced(
@@ -181,4 +194,5 @@ def test_sync_exits_one_with_a_line_per_failed_peer(
 
 def test_sync_of_an_unknown_peer_is_an_error(runner: FlaskCliRunner, hub: LocalHub) -> None:
     result = runner.invoke(cli, args=["sync", "--peer", "nobody"])
-    assert result.exit_code == 1 and "no peer named 'nobody'" in result.output
+    assert result.exit_code == 1
+    assert "no peer named 'nobody'" in result.output

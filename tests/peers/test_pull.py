@@ -23,7 +23,8 @@ def test_pulled_objects_are_owned_by_the_peer_organisation_and_name_the_peer(
 
     result = hub.sync(peer_id)
 
-    assert result.ok and result.pulled == 2
+    assert result.ok
+    assert result.pulled == 2
     rows = stored(hub)
     assert [r.document["name"] for r in rows] == ["one", "two"]
     with hub.db.session() as session:
@@ -60,7 +61,9 @@ def test_objects_already_held_are_a_no_op_not_a_duplicate(
 
     result = hub.sync(peer_id)
 
-    assert result.ok and result.received == 1 and result.pulled == 0
+    assert result.ok
+    assert result.received == 1
+    assert result.pulled == 0
     assert len(stored(hub)) == 1
 
 
@@ -74,14 +77,16 @@ def test_a_failure_between_pages_loses_nothing_and_repeats_nothing(
 
     failed = hub.sync(peer_id)
 
-    assert not failed.ok and "HTTP 500" in (failed.error or "")
+    assert not failed.ok
+    assert "HTTP 500" in (failed.error or "")
     assert len(stored(hub)) == 4
     assert hub.peer()["pull_checkpoint"] == remote.objects[3][0]
 
     remote.fail_after_pages = None
     recovered = hub.sync(peer_id)
 
-    assert recovered.ok and recovered.received == 1
+    assert recovered.ok
+    assert recovered.received == 1
     assert remote.page_requests[-1] == remote.objects[3][0]
     names = [r.document["name"] for r in stored(hub)]
     assert names == [f"object {i}" for i in range(5)]
@@ -97,9 +102,12 @@ def test_remote_objects_that_fail_validation_are_counted_and_passed_over(
 
     result = hub.sync(peer_id)
 
-    assert result.ok and result.pulled == 1 and result.rejected == 1
+    assert result.ok
+    assert result.pulled == 1
+    assert result.rejected == 1
     report = hub.peer()
-    assert report["rejected"] == 1 and report["failed"] == 1
+    assert report["rejected"] == 1
+    assert report["failed"] == 1
     assert report["pull_checkpoint"] == remote.objects[-1][0]
 
 
@@ -121,8 +129,11 @@ def test_pulled_objects_count_towards_the_peer_counters(hub: LocalHub, remote: F
     hub.sync(peer_id)
 
     report = hub.peer()
-    assert report["pulled"] == 3 and report["counters"]["pulled"] == 3
-    assert report["last_success"] is not None and report["last_error"] is None
+    assert report["pulled"] == 3
+    assert report["counters"]["pulled"] == 3
+    assert report["last_success"] is not None
+    assert report["last_error"] is None
     with hub.db.session() as session:
         peer = session.get(Peer, peer_id)
-        assert peer is not None and peer.lease_owner is None
+        assert peer is not None
+        assert peer.lease_owner is None

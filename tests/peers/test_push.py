@@ -27,7 +27,8 @@ def test_a_green_peer_gets_clear_green_and_unmarked_green_versions_only(
 
     result = hub.sync(peer_id)
 
-    assert result.ok and result.pushed == 3
+    assert result.ok
+    assert result.pushed == 3
     assert remote.received_names() == ["clear", "green", "unmarked"]
     assert hub.peer()["pushed"] == 3
 
@@ -91,7 +92,8 @@ def test_envelopes_stay_under_the_remote_max_content_length(
     result = hub.sync(peer_id)
 
     assert result.pushed == 12
-    assert len(remote.envelopes) > 1 and sum(remote.envelopes) == 12
+    assert len(remote.envelopes) > 1
+    assert sum(remote.envelopes) == 12
 
 
 def test_an_object_larger_than_the_remote_accepts_is_recorded_as_failed(
@@ -103,7 +105,8 @@ def test_an_object_larger_than_the_remote_accepts_is_recorded_as_failed(
 
     result = hub.sync(peer_id)
 
-    assert result.pushed == 1 and result.push_failed == 1
+    assert result.pushed == 1
+    assert result.push_failed == 1
     assert hub.peer()["retry_pending"] == 1
 
 
@@ -119,7 +122,9 @@ def test_refused_versions_are_retried_on_later_passes_until_accepted(
 
     assert (first.pushed, first.push_failed) == (1, 1)
     report = hub.peer()
-    assert report["retry_pending"] == 1 and report["failed"] == 1 and report["lag_objects"] == 0
+    assert report["retry_pending"] == 1
+    assert report["failed"] == 1
+    assert report["lag_objects"] == 0
 
     remote.refuse_ids.clear()
     second = hub.sync(peer_id)
@@ -178,4 +183,5 @@ def test_lag_counts_local_versions_not_yet_pushed(hub: LocalHub, remote: FakeRem
 
     report = hub.peer()
 
-    assert report["lag_objects"] == 2 and report["lag_seconds"] is not None
+    assert report["lag_objects"] == 2
+    assert report["lag_seconds"] is not None

@@ -47,12 +47,14 @@ def test_a_hub_admin_creates_lists_shows_and_removes_peers(
     created = create(client, admin, **peer_body(hub, user="hub-a", password=SECRET_PASSWORD))
     assert created.status_code == 201, created.json
     assert created.headers["Location"].endswith("/api/v1/peers/hub-b")
-    assert created.json["auth"] == "basic" and created.json["direction"] == "both"
+    assert created.json["auth"] == "basic"
+    assert created.json["direction"] == "both"
 
     listed = client.get("/api/v1/peers", headers=admin.auth)
     assert [p["name"] for p in listed.json["peers"]] == ["hub-b"]
     shown = client.get("/api/v1/peers/hub-b", headers=admin.auth)
-    assert shown.status_code == 200 and shown.json["counters"] == {
+    assert shown.status_code == 200
+    assert shown.json["counters"] == {
         "pulled": 0,
         "pushed": 0,
         "failed": 0,
@@ -73,12 +75,15 @@ def test_credentials_are_write_only(client: FlaskClient, hub: LocalHub, admin: M
     for response in responses:
         text = response.get_data(as_text=True)
         assert response.status_code < 300
-        assert SECRET_PASSWORD not in text and SECRET_TOKEN not in text
-        assert "password" not in text and "sealed" not in text
+        assert SECRET_PASSWORD not in text
+        assert SECRET_TOKEN not in text
+        assert "password" not in text
+        assert "sealed" not in text
     with hub.db.session() as session:
         details = " ".join(session.scalars(select(AuditEvent.detail)))
         sealed = " ".join(session.scalars(select(Peer.sealed_credentials)))
-    assert SECRET_PASSWORD not in details + sealed and SECRET_TOKEN not in details + sealed
+    assert SECRET_PASSWORD not in details + sealed
+    assert SECRET_TOKEN not in details + sealed
 
 
 def test_peer_changes_are_audited(client: FlaskClient, hub: LocalHub, admin: Member) -> None:
@@ -128,7 +133,8 @@ def test_invalid_peers_are_422_naming_the_field(
 
 def test_amber_without_trust_is_refused(client: FlaskClient, hub: LocalHub, admin: Member) -> None:
     response = create(client, admin, **peer_body(hub, max_tlp="amber"))
-    assert response.status_code == 422 and "trusted" in response.json["detail"]
+    assert response.status_code == 422
+    assert "trusted" in response.json["detail"]
     trusted = create(client, admin, **peer_body(hub, max_tlp="amber", trusted_amber=True))
     assert trusted.status_code == 201
 

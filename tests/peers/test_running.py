@@ -53,10 +53,12 @@ def test_a_recovered_peer_catches_up_and_returns_to_its_interval(
     before = utcnow()
     result = hub.sync(peer_id)
 
-    assert result.ok and result.pulled == 1
+    assert result.ok
+    assert result.pulled == 1
     assert round((next_attempt(hub, peer_id) - before).total_seconds()) == 300
     report = hub.peer()
-    assert report["consecutive_failures"] == 0 and report["last_error"] is None
+    assert report["consecutive_failures"] == 0
+    assert report["last_error"] is None
 
 
 def test_a_pass_syncs_due_peers_only_but_a_named_peer_even_if_not_due(

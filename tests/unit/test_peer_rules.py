@@ -76,7 +76,9 @@ def test_a_version_pulled_from_a_peer_is_not_pushed_back_to_it() -> None:
 
 
 def test_a_version_the_peer_pushed_here_with_its_account_is_not_pushed_back() -> None:
-    policy = PushPolicy(peer_name="hub-b", max_tlp=Tlp.GREEN, trusted_amber=False, peer_account_id=3)
+    policy = PushPolicy(
+        peer_name="hub-b", max_tlp=Tlp.GREEN, trusted_amber=False, peer_account_id=3
+    )
     assert not may_push(policy, local(Tlp.GREEN, source_account_id=3), Tlp.GREEN)
     assert may_push(policy, local(Tlp.GREEN, source_account_id=4), Tlp.GREEN)
     assert may_push(policy, local(Tlp.GREEN, source_account_id=None), Tlp.GREEN)
@@ -96,9 +98,12 @@ def test_peer_max_tlp_is_green_or_clear_unless_trusted_for_amber() -> None:
 
 
 def test_directions_say_whether_they_pull_and_push() -> None:
-    assert Direction.PULL.pulls and not Direction.PULL.pushes
-    assert Direction.PUSH.pushes and not Direction.PUSH.pulls
-    assert Direction.BOTH.pulls and Direction.BOTH.pushes
+    assert Direction.PULL.pulls
+    assert not Direction.PULL.pushes
+    assert Direction.PUSH.pushes
+    assert not Direction.PUSH.pulls
+    assert Direction.BOTH.pulls
+    assert Direction.BOTH.pushes
 
 
 def test_backoff_doubles_from_ten_seconds_up_to_the_interval() -> None:
@@ -124,7 +129,8 @@ def test_next_attempt_is_one_interval_after_success_and_a_backoff_after_failure(
 def test_sealed_credentials_open_with_the_same_secret_only() -> None:
     creds = PeerCredentials(user="hub-a", password="s3cret-token")
     sealed = seal("hub-secret", creds)
-    assert "s3cret-token" not in sealed and "hub-a" not in sealed
+    assert "s3cret-token" not in sealed
+    assert "hub-a" not in sealed
     assert unseal("hub-secret", sealed) == creds
     with pytest.raises(SealedCredentialsError, match="SECRET_KEY"):
         unseal("another-secret", sealed)
