@@ -35,7 +35,7 @@ from federation.peers.client import RemoteCollection, RemotePage, remote_collect
 from federation.services import leases
 from federation.services.collections import CollectionAccess
 from federation.services.ingest import add_objects
-from federation.services.peers import collection_of
+from federation.services.peers import audit_transfer, collection_of
 from federation.services.push import push_new_versions
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
@@ -202,6 +202,7 @@ def _ingest_page(
             )
             .execution_options(synchronize_session=False)
         )
+        audit_transfer(tx, peer, "peer.pull", access.collection.id, counted["new"])
         leases.renew(tx, peer.id, owner)
 
     status = add_objects(
