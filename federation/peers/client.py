@@ -138,7 +138,9 @@ class RemoteCollection:
         With ``cursor`` (a previous page's ``next``, asked with the same
         ``added_after``), the listing continues where that page ended.
         """
-        params: dict[str, str | int] = {"limit": limit}
+        # Every version, not only the latest (the default): a version superseded
+        # before this pass is still news to us.
+        params: dict[str, str | int] = {"limit": limit, "match[version]": "all"}
         if added_after:
             params["added_after"] = added_after
         if cursor:
