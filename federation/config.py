@@ -30,9 +30,11 @@ DEFAULTS: dict[str, Any] = {
     # Webhooks to loopback, private and link-local addresses are refused unless
     # set: an org admin must not make the hub POST into the operator's network.
     "WEBHOOK_ALLOW_PRIVATE": False,
+    # Seconds to wait for a peer to answer one request before the pass fails.
+    "PEER_TIMEOUT": 30,
 }
 
-_INTEGERS = {"MAX_CONTENT_LENGTH", "PAGE_LIMIT_DEFAULT", "PAGE_LIMIT_MAX"}
+_INTEGERS = {"MAX_CONTENT_LENGTH", "PAGE_LIMIT_DEFAULT", "PAGE_LIMIT_MAX", "PEER_TIMEOUT"}
 _BOOLEANS = {"WEBHOOK_ALLOW_PRIVATE"}
 
 

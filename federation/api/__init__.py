@@ -13,6 +13,7 @@ from federation.api import (
     incidents,
     openapi,
     orgs,
+    peers,
     receipts,
     routing,
     tokens,
@@ -23,5 +24,5 @@ from federation.api.blueprint import api
 def init_app(app: Flask) -> None:
     """Serve the REST API under ``/api/v1/``."""
     # Import for their route registrations on the blueprint.
-    _ = (accounts, audit, docs, groups, incidents, openapi, orgs, receipts, routing, tokens)
+    _ = (accounts, audit, docs, groups, incidents, openapi, orgs, peers, receipts, routing, tokens)
     app.register_blueprint(api)

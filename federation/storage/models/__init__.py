@@ -11,6 +11,7 @@ from federation.storage.models.orgs import (
     TrustGroup,
     TrustGroupMember,
 )
+from federation.storage.models.peers import Peer, PushFailure
 from federation.storage.models.routing import (
     OrganisationNetwork,
     RoutingSettings,
@@ -32,6 +33,8 @@ __all__ = [
     "ObjectVersion",
     "Organisation",
     "OrganisationNetwork",
+    "Peer",
+    "PushFailure",
     "RoutingSettings",
     "Status",
     "Token",
