@@ -15,11 +15,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 
 from tests.cli.console import FEDERATION, Hub
+
+if TYPE_CHECKING:
+    from tests.e2e.federation_hubs import Fleet
 
 ORG = "Example ISP"
 OTHER_ORG = "National Police"
@@ -163,3 +167,12 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
         yield live
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    """Hubs A, B and C, served once per session; each test adds its own collections and peers."""
+    # Imported here: federation_hubs builds on the helpers above.
+    from tests.e2e.federation_hubs import fleet_of
+
+    yield from fleet_of(tmp_path_factory.mktemp("fleet"), ("a", "b", "c"))
