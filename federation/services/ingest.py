@@ -8,6 +8,7 @@ status resource, so a crash stores either everything reported or nothing.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,11 +56,15 @@ def add_objects(
     *,
     source_peer: str | None = None,
     unattributed: bool = False,
+    in_same_transaction: Callable[[Session, Status], None] | None = None,
 ) -> Status:
     """Validate and store ``objects``; return the complete status resource.
 
     A version already held (same id and version) is an idempotent success. The
-    status resource belongs to the viewer's organisation.
+    status resource belongs to the viewer's organisation. ``source_peer`` names
+    the peer the objects were pulled from (a viewer with account id 0 stands for
+    no local account); ``in_same_transaction`` runs just before the commit, so a
+    peer's checkpoint is stored together with the objects it covers.
     """
     if not access.can_write:
         raise ForbiddenError("this account may not add objects to this collection")
@@ -106,7 +111,7 @@ def add_objects(
     status = Status(
         collection_id=access.collection.id,
         organisation_id=viewer.organisation_id,
-        account_id=viewer.account_id,
+        account_id=viewer.account_id or None,
         total_count=len(objects),
         success_count=len(successes),
         failure_count=len(failures),
@@ -114,6 +119,8 @@ def add_objects(
         failures=failures,
     )
     session.add(status)
+    if in_same_transaction is not None:
+        in_same_transaction(session, status)
     session.commit()
     source = "peer" if source_peer else "local"
     metrics.OBJECTS_INGESTED.labels(source).inc(len(new))
@@ -191,7 +198,7 @@ def _row(
         "version": item.version,
         "date_added": date_added,
         "document": obj.data,
-        "source_account_id": viewer.account_id,
+        "source_account_id": viewer.account_id or None,
         "owner_organisation_id": viewer.organisation_id,
         "source_peer": source_peer,
         "tlp": None if tlp is None else int(tlp),

@@ -10,6 +10,7 @@ from federation.storage.models.orgs import (
     TrustGroup,
     TrustGroupMember,
 )
+from federation.storage.models.peers import Peer, PushFailure
 from federation.storage.models.status import Status
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "ObjectRecipient",
     "ObjectVersion",
     "Organisation",
+    "Peer",
+    "PushFailure",
     "Status",
     "Token",
     "TrustGroup",

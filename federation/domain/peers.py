@@ -1,0 +1,108 @@
+"""Federation rules for peers: what a peer may carry, and when to try it again.
+
+No I/O here: the sync service asks these functions, and unit tests check them
+directly (DESIGN.md "Federation rules").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from federation.domain.errors import UnprocessableError
+from federation.domain.tlp import Tlp
+from federation.domain.visibility import effective_tlp
+
+# A failing peer is retried after min(interval, 5 s * 2**failures), never
+# later than this.
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_CAP_SECONDS = 3600
+
+
+class Direction(StrEnum):
+    PULL = "pull"
+    PUSH = "push"
+    BOTH = "both"
+
+    @property
+    def pulls(self) -> bool:
+        return self in (Direction.PULL, Direction.BOTH)
+
+    @property
+    def pushes(self) -> bool:
+        return self in (Direction.PUSH, Direction.BOTH)
+
+
+# The levels a peer link may be set to carry; AMBER+STRICT and RED never leave.
+PEER_TLP_CHOICES = (Tlp.CLEAR.label, Tlp.GREEN.label, Tlp.AMBER.label)
+
+
+def peer_max_tlp(label: str, *, trusted_amber: bool) -> Tlp:
+    """The highest TLP a peer link may carry, checked against the federation rules."""
+    try:
+        level = Tlp.parse(label)
+    except ValueError as exc:
+        raise UnprocessableError(str(exc)) from None
+    if level > Tlp.AMBER:
+        raise UnprocessableError(f"TLP:{level.label.upper()} is never shared with peers")
+    if level == Tlp.AMBER and not trusted_amber:
+        raise UnprocessableError("a peer may carry AMBER only when it is marked trusted for AMBER")
+    return level
+
+
+@dataclass(frozen=True, slots=True)
+class PushPolicy:
+    """What one peer link lets through."""
+
+    peer_name: str
+    max_tlp: Tlp
+    trusted_amber: bool
+    peer_account_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PushCandidate:
+    """The facts about a stored version that push eligibility needs."""
+
+    tlp: Tlp | None
+    withheld: bool
+    source_peer: str | None
+    source_account_id: int | None
+
+
+def may_push(policy: PushPolicy, version: PushCandidate, collection_default: Tlp) -> bool:
+    """Whether ``version`` may be sent to the peer of ``policy``.
+
+    Never AMBER+STRICT or RED, AMBER only to a peer trusted for it, nothing
+    above the link's own maximum, never a withheld identity, and never back to
+    the peer it came from (by pull, or by the peer's own account pushing here).
+    """
+    level = effective_tlp(version.tlp, collection_default)
+    if level > Tlp.AMBER or level > policy.max_tlp:
+        return False
+    if level == Tlp.AMBER and not policy.trusted_amber:
+        return False
+    if version.withheld:
+        return False
+    if version.source_peer == policy.peer_name:
+        return False
+    return policy.peer_account_id is None or version.source_account_id != policy.peer_account_id
+
+
+def retry_delay(interval_seconds: int, consecutive_failures: int) -> timedelta:
+    """How long to wait before trying a failing peer again.
+
+    Exponential in the number of consecutive failures, starting at 10 s, never
+    beyond the peer's own interval nor an hour.
+    """
+    exponent = min(max(consecutive_failures, 1), 20)  # 5 * 2**20 is far past the cap
+    seconds = min(interval_seconds, BACKOFF_BASE_SECONDS * 2**exponent, BACKOFF_CAP_SECONDS)
+    return timedelta(seconds=max(seconds, 1))
+
+
+def next_attempt(now: datetime, interval_seconds: int, consecutive_failures: int) -> datetime:
+    """When a peer is due again: one interval after a success, a backoff after a failure."""
+    if consecutive_failures == 0:
+        return now + timedelta(seconds=interval_seconds)
+    return now + retry_delay(interval_seconds, consecutive_failures)

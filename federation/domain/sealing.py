@@ -1,0 +1,76 @@
+"""Peer credentials sealed with a key derived from the hub's secret.
+
+Fernet (AES-128-CBC with HMAC-SHA256) under a key that HKDF derives from
+SECRET_KEY with a purpose label, so the token-hashing use of the same secret and
+this one never share key material. Changing SECRET_KEY makes the sealed
+credentials unreadable: the peers then need their credentials set again.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from federation.domain.errors import FederationError
+
+_PURPOSE = b"federation peer credentials v1"
+
+
+class SealedCredentialsError(FederationError):
+    status = 500
+    title = "Peer credentials unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class PeerCredentials:
+    """HTTP Basic (user and password), a bearer token, or nothing."""
+
+    user: str | None = None
+    password: str | None = None
+    token: str | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.token:
+            return "bearer"
+        if self.user:
+            return "basic"
+        return "none"
+
+    def __repr__(self) -> str:
+        # Never let a secret reach a log line or a traceback.
+        return f"PeerCredentials(kind={self.kind!r})"
+
+
+def _fernet(secret_key: str) -> Fernet:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE)
+    key = hkdf.derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(secret_key: str, credentials: PeerCredentials) -> str:
+    """``credentials`` encrypted for storage."""
+    payload = {
+        "user": credentials.user,
+        "password": credentials.password,
+        "token": credentials.token,
+    }
+    return _fernet(secret_key).encrypt(json.dumps(payload).encode()).decode()
+
+
+def unseal(secret_key: str, sealed: str) -> PeerCredentials:
+    """The credentials sealed by :func:`seal` under the same secret key."""
+    if not sealed:
+        return PeerCredentials()
+    try:
+        payload = json.loads(_fernet(secret_key).decrypt(sealed.encode()))
+    except InvalidToken:
+        raise SealedCredentialsError(
+            "the peer's credentials cannot be decrypted (was SECRET_KEY changed?)"
+        ) from None
+    return PeerCredentials(payload.get("user"), payload.get("password"), payload.get("token"))

@@ -1,0 +1,285 @@
+"""Managing peer links, and reporting on them without ever showing a credential."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from federation.domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    UnprocessableError,
+)
+from federation.domain.peers import Direction, peer_max_tlp
+from federation.domain.roles import Role, Sector
+from federation.domain.sealing import PeerCredentials, seal
+from federation.domain.visibility import Viewer
+from federation.services import accounts
+from federation.services.collections import find_collection
+from federation.services.transactions import commit_unique
+from federation.stix.timestamps import format_timestamp
+from federation.storage.base import utcnow
+from federation.storage.models import (
+    Account,
+    Collection,
+    ObjectVersion,
+    Organisation,
+    Peer,
+    PushFailure,
+)
+
+DEFAULT_INTERVAL = 300
+
+
+@dataclass(frozen=True, slots=True)
+class PeerSettings:
+    """What an operator gives to create a peer link."""
+
+    name: str
+    url: str
+    collection: str
+    local_collection: str
+    direction: str = Direction.BOTH.value
+    max_tlp: str = "green"
+    trusted_amber: bool = False
+    interval: int = DEFAULT_INTERVAL
+    credentials: PeerCredentials = field(default_factory=PeerCredentials)
+    organisation: str | None = None
+    account: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PeerReport:
+    """A peer as ``peer show --json``, ``/api/v1/peers`` and ``/metrics`` see it."""
+
+    name: str
+    url: str
+    collection: str
+    local_collection: str
+    direction: str
+    max_tlp: str
+    trusted_amber: bool
+    interval: int
+    auth: str
+    organisation: str
+    account: str | None
+    pull_checkpoint: str | None
+    push_checkpoint: str | None
+    last_attempt: str | None
+    last_success: str | None
+    last_error: str | None
+    consecutive_failures: int
+    next_attempt: str
+    lag_objects: int | None
+    lag_seconds: float | None
+    pulled: int
+    pushed: int
+    failed: int
+    rejected: int
+    retry_pending: int
+    syncing: bool
+    created_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["counters"] = {"pulled": self.pulled, "pushed": self.pushed, "failed": self.failed}
+        return data
+
+
+def add_peer(session: Session, secret_key: str, settings: PeerSettings) -> Peer:
+    """Create a peer link; its credentials are stored sealed."""
+    name = _name(settings.name)
+    url = _api_root_url(settings.url)
+    remote_collection = settings.collection.strip()
+    if not remote_collection or len(remote_collection) > 200 or "/" in remote_collection:
+        raise UnprocessableError("the remote collection is its id (or alias), without slashes")
+    try:
+        direction = Direction(settings.direction)
+    except ValueError:
+        raise UnprocessableError("direction is one of pull, push, both") from None
+    level = peer_max_tlp(settings.max_tlp, trusted_amber=settings.trusted_amber)
+    if not 1 <= settings.interval <= 7 * 24 * 3600:
+        raise UnprocessableError("the interval is 1 second to 7 days")
+    creds = settings.credentials
+    if creds.user is not None and not (creds.user and creds.password):
+        raise UnprocessableError("HTTP Basic needs both a user and a password")
+    if creds.user and creds.token:
+        raise UnprocessableError("give either a user and password or a token, not both")
+    if session.scalar(select(Peer.id).where(Peer.name == name)) is not None:
+        raise ConflictError(f"a peer named {name!r} already exists")
+    collection = find_collection(session, settings.local_collection)
+    account = None
+    if settings.account:
+        account = accounts.account_named(session, settings.account)
+        if account.role != Role.PEER:
+            raise UnprocessableError(f"account {account.name!r} must have the peer role")
+    organisation = _organisation(session, settings.organisation, name)
+    peer = Peer(
+        name=name,
+        api_root_url=url,
+        remote_collection=remote_collection,
+        local_collection_id=collection.id,
+        direction=direction.value,
+        max_tlp=level.label,
+        trusted_amber=settings.trusted_amber,
+        interval_seconds=settings.interval,
+        auth_kind=creds.kind,
+        sealed_credentials=seal(secret_key, creds) if creds.kind != "none" else "",
+        organisation_id=organisation.id,
+        account_id=account.id if account else None,
+        next_attempt_at=utcnow(),
+    )
+    session.add(peer)
+    commit_unique(session, f"a peer named {name!r} already exists")
+    return peer
+
+
+def remove_peer(session: Session, name: str) -> None:
+    """Delete a peer link with its checkpoints and pending retries (objects stay)."""
+    peer = peer_named(session, name)
+    session.delete(peer)
+    session.commit()
+
+
+def peer_named(session: Session, name: str) -> Peer:
+    """The peer called ``name`` or :class:`NotFoundError`."""
+    peer = session.scalar(select(Peer).where(Peer.name == name))
+    if peer is None:
+        raise NotFoundError(f"no peer named {name[:100]!r}")
+    return peer
+
+
+def list_peers(session: Session) -> list[Peer]:
+    """Every peer, by name."""
+    return list(session.scalars(select(Peer).order_by(Peer.name)))
+
+
+def report(session: Session, peer: Peer, now: datetime | None = None) -> PeerReport:
+    """Everything an operator wants to know about a peer, credentials excepted."""
+    now = now or utcnow()
+    organisation = session.get(Organisation, peer.organisation_id)
+    account = session.get(Account, peer.account_id) if peer.account_id else None
+    retry_pending = session.scalar(
+        select(func.count()).select_from(PushFailure).where(PushFailure.peer_id == peer.id)
+    )
+    lag_objects, lag_seconds = _lag(session, peer, now)
+    return PeerReport(
+        name=peer.name,
+        url=peer.api_root_url,
+        collection=peer.remote_collection,
+        local_collection=str(peer.local_collection_id),
+        direction=peer.direction,
+        max_tlp=peer.max_tlp,
+        trusted_amber=peer.trusted_amber,
+        interval=peer.interval_seconds,
+        auth=peer.auth_kind,
+        organisation=organisation.name if organisation else "",
+        account=account.name if account else None,
+        pull_checkpoint=peer.pull_checkpoint,
+        push_checkpoint=_time(peer.push_checkpoint),
+        last_attempt=_time(peer.last_attempt_at),
+        last_success=_time(peer.last_success_at),
+        last_error=peer.last_error,
+        consecutive_failures=peer.consecutive_failures,
+        next_attempt=format_timestamp(peer.next_attempt_at),
+        lag_objects=lag_objects,
+        lag_seconds=lag_seconds,
+        pulled=peer.pulled_count,
+        pushed=peer.pushed_count,
+        failed=peer.push_failed_count + peer.pull_rejected_count,
+        rejected=peer.pull_rejected_count,
+        retry_pending=retry_pending or 0,
+        syncing=peer.lease_expires_at is not None and peer.lease_expires_at > now,
+        created_at=format_timestamp(peer.created_at),
+    )
+
+
+def reports(session: Session) -> list[PeerReport]:
+    """A report for every peer, by name."""
+    now = utcnow()
+    result = [report(session, peer, now) for peer in list_peers(session)]
+    session.commit()
+    return result
+
+
+def require_hub_admin(viewer: Viewer) -> None:
+    """Peers are the hub operator's business alone."""
+    if viewer.role != Role.HUB_ADMIN:
+        raise ForbiddenError("only hub admins manage peers")
+
+
+def _lag(session: Session, peer: Peer, now: datetime) -> tuple[int | None, float | None]:
+    """Objects not yet pushed (and the age of the oldest), and time since the last full pull.
+
+    TAXII cannot say how many objects a remote holds beyond our checkpoint, so
+    the pull side reports time only: how long since a pull last reached the end.
+    """
+    lag_objects: int | None = None
+    ages: list[float] = []
+    if Direction(peer.direction).pushes:
+        conditions = [ObjectVersion.collection_id == peer.local_collection_id]
+        if peer.push_checkpoint is not None:
+            conditions.append(ObjectVersion.date_added > peer.push_checkpoint)
+        count, oldest = session.execute(
+            select(func.count(), func.min(ObjectVersion.date_added)).where(*conditions)
+        ).one()
+        lag_objects = int(count)
+        if oldest is not None:
+            ages.append((now - _aware(oldest)).total_seconds())
+    if Direction(peer.direction).pulls:
+        if peer.pull_caught_up_at is None:
+            return lag_objects, None
+        ages.append((now - peer.pull_caught_up_at).total_seconds())
+    return lag_objects, round(max(ages), 3) if ages else 0.0
+
+
+def _aware(value: datetime | str) -> datetime:
+    # func.min() loses the column type on SQLite and hands back text.
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=utcnow().tzinfo)
+    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
+
+
+def _organisation(session: Session, name: str | None, peer_name: str) -> Organisation:
+    if name:
+        return accounts.organisation_named(session, name)
+    existing = session.scalar(select(Organisation).where(Organisation.name == peer_name))
+    if existing is not None:
+        return existing
+    return accounts.add_organisation(session, peer_name, Sector.HUB.value)
+
+
+def _name(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 200 or any(ord(c) < 32 for c in value) or "/" in value:
+        raise UnprocessableError("peer names are 1 to 200 printable characters, without '/'")
+    return value
+
+
+def _api_root_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnprocessableError("the peer URL is an http(s) URL of a TAXII 2.1 API root")
+    if parts.username or parts.password:
+        raise UnprocessableError("put credentials in --user/--password or --token, not the URL")
+    url = parts.geturl()
+    return url if url.endswith("/") else url + "/"
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else format_timestamp(value)
+
+
+def collection_of(session: Session, peer: Peer) -> Collection:
+    """The local collection a peer is paired with."""
+    collection = session.get(Collection, peer.local_collection_id)
+    if collection is None:  # the foreign key cascades, so only a race gets here
+        raise NotFoundError(f"the local collection of peer {peer.name!r} is gone")
+    return collection
