@@ -49,6 +49,28 @@ def object_pages(method: str, path: str) -> bool:
     return method == "GET" and "/objects/" in path
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request through the proxy; ``status`` 0 is a stall, negative a dropped response."""
+
+    method: str
+    path: str
+    status: int
+    # The ids of the objects in the envelope sent (POST) or received (GET).
+    object_ids: tuple[str, ...] = ()
+
+
+def _object_ids(payload: bytes) -> tuple[str, ...]:
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        return ()
+    objects = document.get("objects") if isinstance(document, dict) else None
+    if not isinstance(objects, list):
+        return ()
+    return tuple(str(o.get("id")) for o in objects if isinstance(o, dict))
+
+
 @dataclass
 class _Armed:
     fault: Fault
@@ -79,7 +101,7 @@ class FaultyProxy:
         self._lock = threading.Lock()
         self._armed: _Armed | None = None
         self._released = threading.Event()
-        self.requests: list[tuple[str, str, int]] = []
+        self.exchanges: list[Exchange] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -139,9 +161,14 @@ class FaultyProxy:
                 return self._armed.fault
             return None
 
-    def _record(self, method: str, path: str, status: int) -> None:
+    def _record(self, method: str, path: str, status: int, payload: bytes = b"") -> None:
         with self._lock:
-            self.requests.append((method, path, status))
+            self.exchanges.append(Exchange(method, path, status, _object_ids(payload)))
+
+    def since(self, mark: int) -> list[Exchange]:
+        """The exchanges after the first ``mark`` ones (``mark = len(proxy.exchanges)``)."""
+        with self._lock:
+            return self.exchanges[mark:]
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -151,7 +178,7 @@ class FaultyProxy:
             protocol_version = "HTTP/1.0"
 
             def log_message(self, format: str, *args: object) -> None:
-                pass  # the test reads proxy.requests instead
+                pass  # the test reads proxy.exchanges instead
 
             def do_GET(self) -> None:
                 self._serve()
@@ -177,10 +204,10 @@ class FaultyProxy:
                 status, reason, headers, payload = self._forward(body)
                 if fault is Fault.DROP:
                     self._send(status, reason, headers, payload, cut=len(payload) // 2)
-                    proxy._record(self.command, self.path, -status)
+                    proxy._record(self.command, self.path, -status, payload)
                     return
                 self._send(status, reason, headers, payload)
-                proxy._record(self.command, self.path, status)
+                proxy._record(self.command, self.path, status, body or payload)
 
             def _forward(self, body: bytes) -> tuple[int, str, list[tuple[str, str]], bytes]:
                 connection = http.client.HTTPConnection(*proxy._upstream, timeout=UPSTREAM_TIMEOUT)

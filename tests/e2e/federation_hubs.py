@@ -20,7 +20,7 @@ import signal
 import sqlite3
 import subprocess
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,8 @@ from tests.e2e.conftest import Credentials, _credentials, _free_port, _stop, _wa
 COMMAND_TIMEOUT = 120.0
 TLP_LEVELS = tuple(level.label for level in Tlp)
 Version = tuple[str, str]
+# Pages of 100 objects: a pull crosses page boundaries with a few hundred objects.
+SMALL_PAGES = {"FEDERATION_PAGE_LIMIT_DEFAULT": "100", "FEDERATION_PAGE_LIMIT_MAX": "100"}
 # One gunicorn worker per hub: three hubs start faster on a shared machine.
 ONE_WORKER = ("--workers", "1")
 
@@ -162,8 +164,8 @@ class FederationHub:
         )
         return [(str(stix_id), str(version)) for stix_id, version in rows]
 
-    def provenance(self, title: str) -> dict[str, tuple[str | None, str | None, str | None]]:
-        """STIX id -> (source peer, source account, owning organisation) of its rows."""
+    def provenance(self, title: str) -> dict[str, set[tuple[str | None, str | None, str | None]]]:
+        """STIX id -> {(source peer, source account, owning organisation)} of its rows."""
         rows = self.query(
             "SELECT v.stix_id, v.source_peer, a.name, o.name FROM object_versions v"
             " LEFT JOIN accounts a ON a.id = v.source_account_id"
@@ -171,7 +173,21 @@ class FederationHub:
             " WHERE v.collection_id = ?",
             *self._collection_keys(title),
         )
-        return {str(r[0]): (r[1], r[2], r[3]) for r in rows}
+        found: dict[str, set[tuple[str | None, str | None, str | None]]] = {}
+        for stix_id, peer, account, organisation in rows:
+            found.setdefault(str(stix_id), set()).add((peer, account, organisation))
+        return found
+
+    def stored_document(self, title: str, stix_id: str) -> dict[str, Any]:
+        """The one stored version of ``stix_id``, as stored."""
+        rows = self.query(
+            "SELECT document FROM object_versions WHERE collection_id = ? AND stix_id = ?",
+            *self._collection_keys(title),
+            stix_id,
+        )
+        assert len(rows) == 1, f"{len(rows)} stored versions of {stix_id}"
+        document: dict[str, Any] = json.loads(rows[0][0])
+        return document
 
     def stored_text_contains(self, title: str, needle: str) -> bool:
         rows = self.query(
@@ -381,7 +397,7 @@ class Fleet:
                         str(hub.port),
                         *ONE_WORKER,
                     ],
-                    env=hub.console.environ(PROMETHEUS_MULTIPROC_DIR=str(metrics)),
+                    env=hub.console.environ(PROMETHEUS_MULTIPROC_DIR=str(metrics), **SMALL_PAGES),
                     cwd=hub.folder,
                     stdout=subprocess.DEVNULL,
                     stderr=stderr,
@@ -419,49 +435,31 @@ class Fleet:
 
     def link(
         self,
-        links: Iterable[tuple[str, str]],
         title: str,
-        *options: str,
-        url: dict[str, str] | None = None,
+        links: Mapping[tuple[str, str], Sequence[str]],
+        *,
+        url: Mapping[str, str] | None = None,
     ) -> dict[tuple[str, str], PeerLink]:
-        """``federation peer add`` on each LOCAL for each (LOCAL, REMOTE), run side by side.
+        """``federation peer add`` on LOCAL naming REMOTE for each (LOCAL, REMOTE) -> options.
 
-        Peers are named after the remote hub and a per-fleet serial, so tests
-        sharing hubs never share a peer. ``url`` replaces a remote's API root
-        URL (a proxy in front of it).
+        The commands run side by side. Peers are named after the remote hub and
+        a per-fleet serial, so tests sharing hubs never share a peer. ``url``
+        replaces a remote's API root URL (with a proxy in front of it).
         """
         made: dict[tuple[str, str], PeerLink] = {}
         commands = []
-        for local_name, remote_name in links:
+        for (local_name, remote_name), options in links.items():
             local, remote = self.hubs[local_name], self.hubs[remote_name]
             peer = PeerLink(local, remote, f"{remote.peer_account}-{next(self._names)}", title)
             made[(local_name, remote_name)] = peer
-            commands.append(
-                (
-                    local,
-                    (
-                        "peer",
-                        "add",
-                        peer.name,
-                        "--url",
-                        (url or {}).get(remote_name, remote.root_url),
-                        "--collection",
-                        remote.collections[title],
-                        "--local-collection",
-                        local.collections[title],
-                        "--user",
-                        local.peer_account,
-                        "--password",
-                        remote.accounts[local.peer_account].token,
-                        "--org",
-                        remote.title,
-                        "--account",
-                        remote.peer_account,
-                        "--json",
-                        *options,
-                    ),
-                )
-            )
+            root_url = (url or {}).get(remote_name, remote.root_url)
+            add = ("peer", "add", peer.name, "--url", root_url)
+            collections = ("--collection", remote.collections[title])
+            collections += ("--local-collection", local.collections[title])
+            credentials = ("--user", local.peer_account)
+            credentials += ("--password", remote.accounts[local.peer_account].token)
+            provenance = ("--org", remote.title, "--account", remote.peer_account)
+            commands.append((local, (*add, *collections, *credentials, *provenance, *options)))
         run_side_by_side(commands)
         return made
 
