@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from federation.api import accounts, audit, groups, openapi, orgs, receipts, tokens
+from federation.api import accounts, audit, groups, openapi, orgs, peers, receipts, tokens
 from federation.api.blueprint import api
 
 
 def init_app(app: Flask) -> None:
     """Serve the REST API under ``/api/v1/``."""
     # Import for their route registrations on the blueprint.
-    _ = (accounts, audit, groups, openapi, orgs, receipts, tokens)
+    _ = (accounts, audit, groups, openapi, orgs, peers, receipts, tokens)
     app.register_blueprint(api)

@@ -20,7 +20,7 @@ from federation.domain.peers import Direction, peer_max_tlp
 from federation.domain.roles import Role, Sector
 from federation.domain.sealing import PeerCredentials, seal
 from federation.domain.visibility import Viewer
-from federation.services import accounts
+from federation.services import accounts, audit
 from federation.services.collections import find_collection
 from federation.services.transactions import commit_unique
 from federation.stix.timestamps import format_timestamp
@@ -283,3 +283,47 @@ def collection_of(session: Session, peer: Peer) -> Collection:
     if collection is None:  # the foreign key cascades, so only a race gets here
         raise NotFoundError(f"the local collection of peer {peer.name!r} is gone")
     return collection
+
+
+# -- the REST API's use cases: hub admins only, audited ---------------------
+
+
+def create_peer(
+    session: Session,
+    viewer: Viewer,
+    secret_key: str,
+    settings: PeerSettings,
+    *,
+    meta: audit.RequestMeta | None = None,
+) -> PeerReport:
+    """Create a peer link on behalf of a hub admin."""
+    require_hub_admin(viewer)
+    peer = add_peer(session, secret_key, settings)
+    audit.record(session, viewer, "peer.add", meta=meta, detail=peer.name)
+    session.commit()
+    return report(session, peer)
+
+
+def peer_report(session: Session, viewer: Viewer, name: str) -> PeerReport:
+    """One peer, for a hub admin."""
+    require_hub_admin(viewer)
+    result = report(session, peer_named(session, name))
+    session.commit()
+    return result
+
+
+def peer_reports(session: Session, viewer: Viewer) -> list[PeerReport]:
+    """Every peer, for a hub admin."""
+    require_hub_admin(viewer)
+    return reports(session)
+
+
+def delete_peer(
+    session: Session, viewer: Viewer, name: str, *, meta: audit.RequestMeta | None = None
+) -> None:
+    """Remove a peer link on behalf of a hub admin."""
+    require_hub_admin(viewer)
+    peer = peer_named(session, name)
+    audit.record(session, viewer, "peer.remove", meta=meta, detail=peer.name)
+    session.delete(peer)
+    session.commit()

@@ -226,7 +226,7 @@ class _Pusher:
             .order_by(ObjectVersion.date_added)
             .limit(PUSH_BATCH)
         )
-        pairs = list(self.session.execute(stmt).tuples())
+        pairs = [(failure, row) for failure, row in self.session.execute(stmt)]
         if not pairs:
             self.session.commit()
             return 0, 0
