@@ -176,3 +176,16 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     from tests.e2e.federation_hubs import fleet_of
 
     yield from fleet_of(tmp_path_factory.mktemp("fleet"), ("a", "b", "c"))
+
+
+@pytest.fixture
+def workers() -> Iterator[list[subprocess.Popen[str]]]:
+    """Long-running processes a test starts (``federation worker``); killed if still running."""
+    started: list[subprocess.Popen[str]] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()

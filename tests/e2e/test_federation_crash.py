@@ -50,18 +50,6 @@ def link(fleet: Fleet, proxy: FaultyProxy) -> Iterator[PeerLink]:
         fleet.unlink(made.values())
 
 
-@pytest.fixture
-def workers(fleet: Fleet) -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    try:
-        yield started
-    finally:
-        for process in started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-
-
 def _held(hub: FederationHub) -> int:
     return len(hub.stored_versions(TITLE))
 

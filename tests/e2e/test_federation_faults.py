@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
+import requests
 
 from tests.e2e.faulty_proxy import Fault, FaultyProxy
 from tests.e2e.federation_hubs import FederationHub, Fleet, PeerLink
@@ -77,6 +78,12 @@ def _failed_pass(
     return result, hub.peer_show(link.name)
 
 
+def _metrics(hub: FederationHub) -> str:
+    answer = requests.get(f"{hub.url}/metrics", timeout=30)
+    answer.raise_for_status()
+    return answer.text
+
+
 def _delay(shown: dict[str, object]) -> float:
     attempt = datetime.fromisoformat(str(shown["last_attempt"]))
     return (datetime.fromisoformat(str(shown["next_attempt"])) - attempt).total_seconds()
@@ -112,6 +119,7 @@ def test_peer_failing_mid_pull_is_retried_with_backoff_and_caught_up_without_los
         proxy.heal()
     # Backoff: each consecutive failure waits longer before the next attempt.
     assert delays == sorted(set(delays)), delays
+    assert f'federation_peer_failures{{peer="{link.name}"}} 3.0' in _metrics(a)
 
     a.sync(link.name)
     shown = a.peer_show(link.name)
@@ -120,6 +128,13 @@ def test_peer_failing_mid_pull_is_retried_with_backoff_and_caught_up_without_los
     assert shown["last_success"] is not None
     stored = Counter(a.stored_versions(TITLE))
     assert stored == expected
+    metrics = _metrics(a)
+    assert f'federation_peer_failures{{peer="{link.name}"}} 0.0' in metrics
+    assert f'federation_peer_last_success_timestamp{{peer="{link.name}"}}' in metrics
+    pulled = (
+        f'federation_peer_objects_total{{direction="pull",outcome="stored",peer="{link.name}"}}'
+    )
+    assert f"{pulled} {float(OBJECTS)}" in metrics
 
 
 @pytest.mark.xfail(
