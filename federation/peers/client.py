@@ -50,6 +50,8 @@ class RemotePage:
     more: bool
     # The date_added of the page's last object, exactly as the remote wrote it.
     last_added: str | None
+    # The remote's cursor for the rest of this listing, when it gives one.
+    next: str | None = None
 
 
 @dataclass(slots=True)
@@ -115,11 +117,19 @@ class RemoteCollection:
     def close(self) -> None:
         self._conn.close()
 
-    def get_page(self, added_after: str | None, limit: int) -> RemotePage:
-        """The objects added after ``added_after`` (oldest first), at most ``limit``."""
+    def get_page(
+        self, added_after: str | None, limit: int, cursor: str | None = None
+    ) -> RemotePage:
+        """The objects added after ``added_after`` (oldest first), at most ``limit``.
+
+        With ``cursor`` (a previous page's ``next``, asked with the same
+        ``added_after``), the listing continues where that page ended.
+        """
         params: dict[str, str | int] = {"limit": limit}
         if added_after:
             params["added_after"] = added_after
+        if cursor:
+            params["next"] = cursor
         with _translated("fetching objects"):
             response = self._conn.session.get(
                 self._collection.objects_url, params=params, headers={"Accept": TAXII_MEDIA_TYPE}
@@ -134,7 +144,12 @@ class RemoteCollection:
         last_added = response.headers.get(DATE_ADDED_LAST)
         if objects and not last_added:
             raise RemoteError(f"the remote sent objects without an {DATE_ADDED_LAST} header")
-        return RemotePage(objects, bool(body.get("more")) and bool(objects), last_added)
+        more = bool(body.get("more")) and bool(objects)
+        cursor = body.get("next")
+        next_cursor = (
+            str(cursor) if more and isinstance(cursor, str | int) and cursor != "" else None
+        )
+        return RemotePage(objects, more, last_added, next_cursor)
 
     def max_content_length(self) -> int:
         """The largest request body the remote API root accepts."""

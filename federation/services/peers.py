@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from federation.stix.timestamps import format_timestamp
 from federation.storage.base import utcnow
 from federation.storage.models import (
     Account,
+    AuditEvent,
     Collection,
     ObjectVersion,
     Organisation,
@@ -206,6 +208,28 @@ def reports(session: Session) -> list[PeerReport]:
     result = [report(session, peer, now) for peer in list_peers(session)]
     session.commit()
     return result
+
+
+def audit_transfer(
+    session: Session, peer: Peer, action: str, collection_id: uuid.UUID, count: int
+) -> None:
+    """Add an audit event for objects moved to or from a peer, in the caller's transaction.
+
+    Written directly rather than through ``audit.record``: the actor is the
+    peer link, which may have no local account, and the event must commit
+    together with the objects and checkpoint it describes.
+    """
+    session.add(
+        AuditEvent(
+            account_id=peer.account_id,
+            account_name=f"peer:{peer.name}"[:200],
+            organisation_id=peer.organisation_id,
+            action=action,
+            collection_id=collection_id,
+            object_count=count,
+            detail=f"peer {peer.name} at {peer.api_root_url}"[:1000],
+        )
+    )
 
 
 def require_hub_admin(viewer: Viewer) -> None:

@@ -9,6 +9,7 @@ something here (the recipients list) are left out.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -21,7 +22,7 @@ from federation.domain.visibility import Viewer
 from federation.peers.client import RemoteCollection, encode, object_key
 from federation.services import leases
 from federation.services.ingest import RECIPIENTS_PROPERTY
-from federation.services.peers import collection_of
+from federation.services.peers import audit_transfer, collection_of
 from federation.services.present import present
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
@@ -68,6 +69,7 @@ def push_new_versions(
             role="peer",
             identity_id=organisation.identity_id,
         ),
+        collection_id=collection.id,
     )
     pushed, failed = pusher.retry_failures()
     while not (stop and stop.is_set()):
@@ -106,6 +108,7 @@ class _Pusher:
         *,
         default_tlp: Tlp,
         viewer: Viewer,
+        collection_id: uuid.UUID,
     ) -> None:
         self.session = session
         self.secret_key = secret_key
@@ -114,6 +117,7 @@ class _Pusher:
         self.owner = owner
         self.default_tlp = default_tlp
         self.viewer = viewer
+        self.collection_id = collection_id
         self.policy = PushPolicy(
             peer_name=peer.name,
             max_tlp=Tlp.parse(peer.max_tlp),
@@ -214,6 +218,8 @@ class _Pusher:
             )
             .execution_options(synchronize_session=False)
         )
+        if ok:
+            audit_transfer(self.session, self.peer, "peer.push", self.collection_id, len(ok))
         leases.renew(self.session, self.peer.id, self.owner)
         self.session.commit()
 
@@ -255,6 +261,8 @@ class _Pusher:
             .values(pushed_count=Peer.pushed_count + len(ok))
             .execution_options(synchronize_session=False)
         )
+        if ok:
+            audit_transfer(self.session, self.peer, "peer.push", self.collection_id, len(ok))
         leases.renew(self.session, self.peer.id, self.owner)
         self.session.commit()
         return len(ok), len(refused)

@@ -35,7 +35,7 @@ from federation.peers.client import RemoteCollection, RemotePage, remote_collect
 from federation.services import leases
 from federation.services.collections import CollectionAccess
 from federation.services.ingest import add_objects
-from federation.services.peers import collection_of
+from federation.services.peers import audit_transfer, collection_of
 from federation.services.push import push_new_versions
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
@@ -142,23 +142,32 @@ def _pull(
     # The operator configured this link, so it writes whatever the grants say.
     access = CollectionAccess(collection, can_read=True, can_write=True)
     checkpoint = peer.pull_checkpoint
+    # A pass asks for everything added after the checkpoint and then follows
+    # the remote's `next` cursor: servers that give a whole request's objects
+    # one date_added (medallion does) would otherwise lose the rest of such a
+    # group at a page boundary. Without a cursor, the next page starts after
+    # the last date_added received.
+    pass_start = checkpoint
     # The next page is fetched while this one is stored: the remote's time to
     # serve a page and ours to validate and store it overlap instead of adding
     # up. Pages are still stored strictly in order, each with its checkpoint.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pull") as fetcher:
-        upcoming: Future[RemotePage] = fetcher.submit(remote.get_page, checkpoint, PULL_PAGE_LIMIT)
+        asked_after = pass_start
+        upcoming: Future[RemotePage] = fetcher.submit(remote.get_page, asked_after, PULL_PAGE_LIMIT)
+        by_cursor = False
         while True:
             page = upcoming.result()
             if not page.objects:
                 _mark_caught_up(session, peer.id)
                 return
-            if page.last_added == checkpoint:
+            if not by_cursor and page.last_added == asked_after:
                 raise FederationError("the remote keeps answering with the same page")
             stopping = stop is not None and stop.is_set()
             if page.more and not stopping:
-                upcoming = fetcher.submit(remote.get_page, page.last_added, PULL_PAGE_LIMIT)
+                by_cursor = page.next is not None
+                asked_after = pass_start if by_cursor else page.last_added
+                upcoming = fetcher.submit(remote.get_page, asked_after, PULL_PAGE_LIMIT, page.next)
             status, new = _ingest_page(session, viewer, access, peer, owner, page)
-            checkpoint = page.last_added
             result.received += len(page.objects)
             result.pulled += new
             result.rejected += status.failure_count
@@ -202,6 +211,7 @@ def _ingest_page(
             )
             .execution_options(synchronize_session=False)
         )
+        audit_transfer(tx, peer, "peer.pull", access.collection.id, counted["new"])
         leases.renew(tx, peer.id, owner)
 
     status = add_objects(

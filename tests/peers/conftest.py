@@ -41,23 +41,33 @@ class FakeRemote:
     max_length: int = 10 * 1024 * 1024
     fail_after_pages: int | None = None
     unreachable: bool = False
+    gives_cursors: bool = False
 
-    def add_remote(self, *documents: dict[str, Any]) -> None:
+    def add_remote(self, *documents: dict[str, Any], same_date_added: bool = False) -> None:
+        """Add objects, each with its own date_added or (like medallion) all with one."""
         start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=len(self.objects))
         for i, document in enumerate(documents):
-            added = (start + timedelta(microseconds=i)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            tick = timedelta(microseconds=0 if same_date_added else i)
+            added = (start + tick).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             self.objects.append((added, document))
 
-    def get_page(self, added_after: str | None, limit: int) -> RemotePage:
+    def get_page(
+        self, added_after: str | None, limit: int, cursor: str | None = None
+    ) -> RemotePage:
         if self.unreachable:
             raise RemoteError("fetching objects: cannot connect to the remote (or it hung up)")
         if self.fail_after_pages is not None and len(self.page_requests) >= self.fail_after_pages:
             raise RemoteError("fetching objects: the remote answered HTTP 500")
         self.page_requests.append(added_after)
         after = [(d, o) for d, o in self.objects if added_after is None or d > added_after]
-        page = after[:limit]
+        start = int(cursor) if cursor else 0
+        page = after[start : start + limit]
+        more = len(after) > start + limit
         return RemotePage(
-            [o for _, o in page], more=len(after) > limit, last_added=page[-1][0] if page else None
+            [o for _, o in page],
+            more=more,
+            last_added=page[-1][0] if page else None,
+            next=str(start + limit) if more and self.gives_cursors else None,
         )
 
     def max_content_length(self) -> int:

@@ -137,3 +137,17 @@ def test_pulled_objects_count_towards_the_peer_counters(hub: LocalHub, remote: F
         peer = session.get(Peer, peer_id)
         assert peer is not None
         assert peer.lease_owner is None
+
+
+def test_a_pass_follows_the_remote_cursor_through_objects_sharing_one_date_added(
+    hub: LocalHub, remote: FakeRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync, "PULL_PAGE_LIMIT", 2)
+    remote.gives_cursors = True
+    peer_id = hub.add_peer(direction="pull")
+    remote.add_remote(*(named(f"batch {i}") for i in range(5)), same_date_added=True)
+
+    result = hub.sync(peer_id)
+
+    assert result.pulled == 5
+    assert remote.page_requests == [None, None, None]

@@ -4,10 +4,12 @@ fit, never back to where it came from, and failures retried."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
 from federation.services import push
 from federation.services.present import pseudonym
+from federation.storage.models import AuditEvent
 from tests.peers.conftest import SECRET, FakeRemote, LocalHub, named
 
 
@@ -185,3 +187,24 @@ def test_lag_counts_local_versions_not_yet_pushed(hub: LocalHub, remote: FakeRem
 
     assert report["lag_objects"] == 2
     assert report["lag_seconds"] is not None
+
+
+def test_pulls_and_pushes_are_audited_with_the_peer_as_actor(
+    hub: LocalHub, remote: FakeRemote
+) -> None:
+    peer_id = hub.add_peer(direction="both")
+    remote.add_remote(named("in"))
+    hub.post(named("out"))
+
+    hub.sync(peer_id)
+
+    with hub.db.session() as session:
+        events = session.execute(
+            select(AuditEvent.action, AuditEvent.object_count, AuditEvent.account_name).where(
+                AuditEvent.action.like("peer.%")
+            )
+        ).all()
+    assert sorted(tuple(e) for e in events) == [
+        ("peer.pull", 1, "peer:hub-b"),
+        ("peer.push", 1, "peer:hub-b"),
+    ]
