@@ -51,10 +51,13 @@ class Medallion:
     def collection(self) -> Collection:
         return Collection(self.collection_url, user=self.user, password=self.password)
 
-    def post(self, objects: list[dict[str, Any]]) -> None:
+    def post(self, objects: list[dict[str, Any]], *, batch: int = 100) -> None:
+        """Add ``objects``, ``batch`` per request (one request's objects share a date_added)."""
         with self.collection() as collection:
-            status = collection.add_objects({"objects": objects})
-        assert (status.success_count, status.failure_count) == (len(objects), 0)
+            for start in range(0, len(objects), batch):
+                chunk = objects[start : start + batch]
+                status = collection.add_objects({"objects": chunk})
+                assert (status.success_count, status.failure_count) == (len(chunk), 0)
 
     def documents(self) -> list[dict[str, Any]]:
         with self.collection() as collection:
@@ -99,13 +102,15 @@ def _data(url: str, collection_id: str, max_content_length: int) -> dict[str, An
 
 
 @contextmanager
-def medallion_server(folder: Path, *, max_page_size: int = 100) -> Iterator[Medallion]:
+def medallion_server(
+    folder: Path, *, max_page_size: int = 100, max_content_length: int = 1024 * 1024
+) -> Iterator[Medallion]:
     """Run medallion on a free port until the block ends (also when it fails)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     server = Medallion(url, "hub", uuid.uuid4().hex, str(uuid.uuid4()))
     data_file = folder / "medallion-data.json"
-    data_file.write_text(json.dumps(_data(url, server.collection_id, 1024 * 1024)))
+    data_file.write_text(json.dumps(_data(url, server.collection_id, max_content_length)))
     config_file = folder / "medallion.json"
     config_file.write_text(
         json.dumps(

@@ -1,10 +1,11 @@
 """Interoperation with a TAXII 2.1 server that is not ours: the OASIS reference server.
 
-medallion (memory backend, pages of 2) stands for a member's own TAXII
-server. Hub A pulls from and pushes to one of its collections over a link
-that carries GREEN: medallion's objects arrive once each, across its page
-boundaries, and A's eligible objects land in medallion, the rest stay home.
-A second pass after each side added one object brings just those.
+medallion (memory backend, pages of 2, requests of at most 1,500 bytes, so a
+push needs several envelopes) stands for a member's own TAXII server. Hub A
+pulls from and pushes to one of its collections over a link that carries
+GREEN: medallion's objects arrive once each, across its page boundaries, and
+A's eligible objects land in medallion, the rest stay home. A second pass
+after each side added one object brings just those.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ pytestmark = pytest.mark.e2e
 TITLE = "interop"
 PEER = "member-medallion"
 PAGE = 2
+# Three of our indicators fit in one request, four do not.
+MAX_CONTENT_LENGTH = 1500
 
 
 @dataclass
@@ -43,9 +46,12 @@ def interop(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     folder: Path = tmp_path_factory.mktemp("medallion")
     hub = fleet["a"]
     fleet.add_collection(TITLE, ("a",))
-    with medallion_server(folder, max_page_size=PAGE) as medallion:
+    with medallion_server(
+        folder, max_page_size=PAGE, max_content_length=MAX_CONTENT_LENGTH
+    ) as medallion:
         theirs = [hub.incident("green", label="from medallion") for _ in range(5)]
-        medallion.post(theirs)
+        # Three objects with one date_added: a page boundary falls inside them.
+        medallion.post(theirs, batch=3)
         ours = {label: hub.incident(label) for label in TLP_LEVELS}
         hub.post(TITLE, list(ours.values()))
         identity, report = hub.unattributed_report()
