@@ -75,6 +75,7 @@ def main() -> int:
             "window_seconds": round(window, 1),
             "cpu_seconds": round(used, 3),
             "cpu_percent_of_one_core": round(100 * used / window, 2),
+            "load_average_1min": round(os.getloadavg()[0], 2),
         }
     finally:
         if worker is not None and worker.poll() is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -142,6 +143,9 @@ def run(source: BenchHub, target: BenchHub, count: int, workers: int) -> dict[st
         "seed_import_seconds": round(seeded, 1),
         "pull_seconds": round(elapsed, 2),
         "objects_per_second": round(count / elapsed),
+        # Other work on the machine slows the figure down; say how much there was.
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
     }
 
 
