@@ -27,9 +27,11 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_LIMIT_DEFAULT": 1000,
     "PAGE_LIMIT_MAX": 10000,
     "LOG_LEVEL": "INFO",
+    # Seconds to wait for a peer to answer one request before the pass fails.
+    "PEER_TIMEOUT": 30,
 }
 
-_INTEGERS = {"MAX_CONTENT_LENGTH", "PAGE_LIMIT_DEFAULT", "PAGE_LIMIT_MAX"}
+_INTEGERS = {"MAX_CONTENT_LENGTH", "PAGE_LIMIT_DEFAULT", "PAGE_LIMIT_MAX", "PEER_TIMEOUT"}
 
 
 class ConfigError(ValueError):

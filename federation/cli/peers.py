@@ -167,6 +167,7 @@ def sync_command(peer_name: str | None) -> None:
             peer_name=peer_name,
             progress=click.echo,
             stop=stop,
+            timeout=current_app.config["PEER_TIMEOUT"],
         )
     if not results:
         click.echo("no peer is due")
@@ -200,6 +201,7 @@ def worker_command(poll: float) -> None:
             stop,
             poll=poll,
             progress=click.echo,
+            timeout=current_app.config["PEER_TIMEOUT"],
         )
 
 

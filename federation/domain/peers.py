@@ -6,6 +6,7 @@ directly (DESIGN.md "Federation rules").
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -49,6 +50,16 @@ def peer_max_tlp(label: str, *, trusted_amber: bool) -> Tlp:
     if level == Tlp.AMBER and not trusted_amber:
         raise UnprocessableError("a peer may carry AMBER only when it is marked trusted for AMBER")
     return level
+
+
+def peer_account_cap(links: Iterable[tuple[Tlp, bool]]) -> Tlp:
+    """The TLP cap of a peer account's TAXII reads: the highest its links carry.
+
+    ``links`` are the (max TLP, trusted for AMBER) of the peer links naming
+    the account; an account no link names gets GREEN, the default of a link.
+    """
+    caps = [level if level != Tlp.AMBER or trusted else Tlp.GREEN for level, trusted in links]
+    return min(max(caps, default=Tlp.GREEN), Tlp.AMBER)
 
 
 @dataclass(frozen=True, slots=True)

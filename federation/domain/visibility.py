@@ -26,6 +26,10 @@ class Viewer:
     groups: frozenset[str] = field(default_factory=frozenset)
     identity_id: str = ""
     unattributed_default: bool = False
+    # For the account of a peer (another hub or a member's TAXII server): the
+    # highest TLP its link may carry. What it reads leaves this hub, so it sees
+    # no more than a push to it would send (DESIGN.md "Federation rules").
+    tlp_cap: Tlp | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +52,18 @@ def can_see(viewer: Viewer, version: VersionFacts, collection_default: Tlp) -> b
 
     CLEAR, GREEN and AMBER: every reader of the collection. AMBER+STRICT and
     RED: the owning organisation and named recipients only. The poster's own
-    identity in an unattributed post is withheld from everyone else.
+    identity in an unattributed post is withheld from everyone else. A peer's
+    account sees nothing above its link's TLP cap, recipient or not.
     """
     org = viewer.organisation_id
     if org == version.owner_organisation_id:
         return True
     if version.withheld:
         return False
-    if effective_tlp(version.tlp, collection_default) <= Tlp.AMBER:
+    level = effective_tlp(version.tlp, collection_default)
+    if viewer.tlp_cap is not None:
+        return level <= min(viewer.tlp_cap, Tlp.AMBER)
+    if level <= Tlp.AMBER:
         return True
     return org in version.recipient_organisation_ids
 

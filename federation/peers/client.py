@@ -29,9 +29,9 @@ from federation.domain.sealing import PeerCredentials
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 DATE_ADDED_LAST = "X-TAXII-Date-Added-Last"
-# Seconds to connect and to wait for each read; a peer that hangs fails the pass.
-CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 60.0
+# Seconds to wait for each answer unless the caller says otherwise; a peer
+# that hangs fails the pass instead of holding it for ever.
+DEFAULT_TIMEOUT = 30.0
 # How long to poll a status resource before counting its pending objects as failed.
 STATUS_TIMEOUT = 60
 _ENVELOPE_OVERHEAD = len(b'{"objects":[]}')
@@ -65,9 +65,13 @@ class PushOutcome:
 class _TimeoutAdapter(HTTPAdapter):
     """Gives every request a timeout: requests has no session-wide default."""
 
+    def __init__(self, timeout: float) -> None:
+        super().__init__(pool_connections=1, pool_maxsize=2)
+        self.timeout = timeout
+
     def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if kwargs.get("timeout") is None:
-            kwargs["timeout"] = (CONNECT_TIMEOUT, READ_TIMEOUT)
+            kwargs["timeout"] = (min(self.timeout, 10.0), self.timeout)
         return super().send(request, **kwargs)
 
 
@@ -88,10 +92,13 @@ def object_key(document: dict[str, Any]) -> tuple[str, str]:
 
 @contextmanager
 def remote_collection(
-    api_root_url: str, collection_id: str, credentials: PeerCredentials
+    api_root_url: str,
+    collection_id: str,
+    credentials: PeerCredentials,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Iterator[RemoteCollection]:
     """A :class:`RemoteCollection` whose connections close afterwards."""
-    remote = RemoteCollection(api_root_url, collection_id, credentials)
+    remote = RemoteCollection(api_root_url, collection_id, credentials, timeout)
     try:
         yield remote
     finally:
@@ -101,13 +108,19 @@ def remote_collection(
 class RemoteCollection:
     """One collection of a remote TAXII 2.1 API root."""
 
-    def __init__(self, api_root_url: str, collection_id: str, credentials: PeerCredentials):
+    def __init__(
+        self,
+        api_root_url: str,
+        collection_id: str,
+        credentials: PeerCredentials,
+        timeout: float = DEFAULT_TIMEOUT,
+    ):
         root = api_root_url if api_root_url.endswith("/") else api_root_url + "/"
         auth = _BearerAuth(credentials.token) if credentials.token else None
         self._conn = _HTTPConnection(
             user=credentials.user, password=credentials.password, auth=auth, version="2.1"
         )
-        adapter = _TimeoutAdapter(pool_connections=1, pool_maxsize=2)
+        adapter = _TimeoutAdapter(timeout)
         self._conn.session.mount("http://", adapter)
         self._conn.session.mount("https://", adapter)
         self._root_url = root
@@ -125,7 +138,9 @@ class RemoteCollection:
         With ``cursor`` (a previous page's ``next``, asked with the same
         ``added_after``), the listing continues where that page ended.
         """
-        params: dict[str, str | int] = {"limit": limit}
+        # Every version, not only the latest (the default): a version superseded
+        # before this pass is still news to us.
+        params: dict[str, str | int] = {"limit": limit, "match[version]": "all"}
         if added_after:
             params["added_after"] = added_after
         if cursor:
@@ -216,6 +231,10 @@ def _translated(action: str) -> Iterator[None]:
     except requests.HTTPError as exc:
         code = exc.response.status_code if exc.response is not None else "?"
         raise RemoteError(f"{action}: the remote answered HTTP {code}") from None
+    except requests.exceptions.ChunkedEncodingError:
+        raise RemoteError(f"{action}: the remote hung up in the middle of its answer") from None
+    except requests.exceptions.JSONDecodeError:
+        raise RemoteError(f"{action}: the remote's answer is not JSON") from None
     except requests.Timeout:
         raise RemoteError(f"{action}: the remote did not answer in time") from None
     except requests.ConnectionError:

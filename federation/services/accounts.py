@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -14,13 +14,15 @@ from federation.domain.errors import (
     UnauthenticatedError,
     UnprocessableError,
 )
+from federation.domain.peers import peer_account_cap
 from federation.domain.roles import Role, Sector
+from federation.domain.tlp import Tlp
 from federation.domain.tokens import digests_equal, display_prefix, new_token, token_digest
 from federation.domain.visibility import Viewer
 from federation.services.transactions import commit_unique
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
-from federation.storage.models import Account, Organisation, Token
+from federation.storage.models import Account, Organisation, Peer, Token
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,8 @@ def authenticate(
         session.rollback()
         raise UnauthenticatedError("invalid or expired credentials")
     viewer = viewer_for(row.account)
+    if viewer.role == Role.PEER:
+        viewer = replace(viewer, tlp_cap=_peer_cap(session, viewer.account_id))
     # Recording every use would make each GET a write; a minute's precision is
     # plenty for "last used" and keeps most reads read-only. The write gets its
     # own write transaction: on SQLite a read that turns into a write fails when
@@ -117,6 +121,14 @@ def authenticate(
         session.execute(update(Token).where(Token.id == row.id).values(last_used_at=now))
     session.commit()
     return viewer
+
+
+def _peer_cap(session: Session, account_id: int) -> Tlp:
+    """What a peer account may read: no more than its links may carry."""
+    links = session.execute(
+        select(Peer.max_tlp, Peer.trusted_amber).where(Peer.account_id == account_id)
+    )
+    return peer_account_cap((Tlp.parse(level), trusted) for level, trusted in links)
 
 
 def organisation_named(session: Session, name: str) -> Organisation:

@@ -31,7 +31,12 @@ from federation.domain.errors import FederationError
 from federation.domain.peers import Direction, next_attempt
 from federation.domain.sealing import unseal
 from federation.domain.visibility import Viewer
-from federation.peers.client import RemoteCollection, RemotePage, remote_collection
+from federation.peers.client import (
+    DEFAULT_TIMEOUT,
+    RemoteCollection,
+    RemotePage,
+    remote_collection,
+)
 from federation.services import leases
 from federation.services.collections import CollectionAccess
 from federation.services.ingest import add_objects
@@ -80,6 +85,7 @@ def sync_peer(
     *,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> SyncResult:
     """One pass over a peer whose lease ``owner`` holds: pull, then push.
 
@@ -95,7 +101,9 @@ def sync_peer(
     try:
         credentials = unseal(secret_key, peer.sealed_credentials)
         direction = Direction(peer.direction)
-        with remote_collection(peer.api_root_url, peer.remote_collection, credentials) as remote:
+        with remote_collection(
+            peer.api_root_url, peer.remote_collection, credentials, timeout
+        ) as remote:
             if direction.pulls:
                 _pull(session, peer, remote, owner, result, say, stop)
             if direction.pushes and not (stop and stop.is_set()):

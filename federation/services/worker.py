@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from federation.domain.errors import ConflictError
+from federation.peers.client import DEFAULT_TIMEOUT
 from federation.services import leases
 from federation.services.peers import peer_named
 from federation.services.sync import Progress, SyncResult, sync_peer
@@ -36,6 +37,7 @@ def sync_due(
     peer_name: str | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> list[SyncResult]:
     """One pass: every due peer (or the named one, due or not), one after another."""
     owner = leases.new_lease_owner()
@@ -46,7 +48,17 @@ def sync_due(
             session.commit()
             if not _wait_for_lease(session, peer.id, owner):
                 raise ConflictError(f"peer {peer.name!r} is being synced by another worker")
-            return [sync_peer(session, secret_key, peer.id, owner, progress=progress, stop=stop)]
+            return [
+                sync_peer(
+                    session,
+                    secret_key,
+                    peer.id,
+                    owner,
+                    progress=progress,
+                    stop=stop,
+                    timeout=timeout,
+                )
+            ]
         ids = list(session.scalars(select(Peer.id).where(Peer.next_attempt_at <= utcnow())))
         session.commit()
         for peer_id in ids:
@@ -54,7 +66,15 @@ def sync_due(
                 break
             if leases.claim(session, peer_id, owner, due_only=True):
                 results.append(
-                    sync_peer(session, secret_key, peer_id, owner, progress=progress, stop=stop)
+                    sync_peer(
+                        session,
+                        secret_key,
+                        peer_id,
+                        owner,
+                        progress=progress,
+                        stop=stop,
+                        timeout=timeout,
+                    )
                 )
     return results
 
@@ -66,6 +86,7 @@ def run_worker(
     *,
     poll: float = 5.0,
     progress: Progress | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> None:
     """Sync peers as they fall due until ``stop`` is set."""
     owner = leases.new_lease_owner()
@@ -73,7 +94,7 @@ def run_worker(
     while not stop.is_set():
         try:
             with sessions() as session:
-                synced = _sync_one_due(session, secret_key, owner, stop, progress)
+                synced = _sync_one_due(session, secret_key, owner, stop, progress, timeout)
                 wait = 0.0 if synced else _seconds_until_due(session, poll)
         except SQLAlchemyError as exc:
             # The database went away or is locked for long: try again later.
@@ -90,12 +111,15 @@ def _sync_one_due(
     owner: str,
     stop: threading.Event,
     progress: Progress | None,
+    timeout: float,
 ) -> bool:
     for peer_id in leases.due_peer_ids(session, utcnow()):
         if stop.is_set():
             return False
         if leases.claim(session, peer_id, owner, due_only=True):
-            sync_peer(session, secret_key, peer_id, owner, progress=progress, stop=stop)
+            sync_peer(
+                session, secret_key, peer_id, owner, progress=progress, stop=stop, timeout=timeout
+            )
             return True
     return False
 

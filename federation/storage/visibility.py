@@ -25,6 +25,12 @@ def visible_versions(
     visible version.
     """
     effective = func.coalesce(table.tlp, literal(int(collection_default)))
+    if viewer.tlp_cap is not None:
+        cap = int(min(viewer.tlp_cap, Tlp.AMBER))
+        return or_(
+            table.owner_organisation_id == viewer.organisation_id,
+            and_(~table.withheld, effective <= cap),
+        )
     is_recipient = exists(
         select(ObjectRecipient.version_pk).where(
             ObjectRecipient.version_pk == table.pk,

@@ -100,7 +100,9 @@ def remote(monkeypatch: pytest.MonkeyPatch) -> FakeRemote:
     fake = FakeRemote()
 
     @contextmanager
-    def connect(_url: str, _collection: str, _credentials: PeerCredentials) -> Iterator[FakeRemote]:
+    def connect(
+        _url: str, _collection: str, _credentials: PeerCredentials, _timeout: float
+    ) -> Iterator[FakeRemote]:
         yield fake
 
     monkeypatch.setattr(sync, "remote_collection", connect)

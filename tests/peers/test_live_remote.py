@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from federation.domain.sealing import PeerCredentials
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
+from federation.storage.models import ObjectVersion
 from federation.taxii.media import TAXII_MEDIA_TYPE
 from tests.e2e.conftest import LiveHub
 from tests.peers.conftest import LocalHub, named
@@ -116,3 +118,17 @@ def test_an_unknown_remote_collection_fails_the_pass(hub: LocalHub, live_hub: Li
 
     assert not result.ok
     assert "HTTP 404" in (result.error or "")
+
+
+def test_pull_brings_every_version_not_only_the_latest(hub: LocalHub, live_hub: LiveHub) -> None:
+    first = named(f"versioned {uuid.uuid4().hex[:8]}")
+    post_remote(live_hub, first, {**first, "modified": "2024-03-01T00:00:00.000Z"})
+    peer_id = link(hub, live_hub, direction="pull")
+
+    assert hub.sync(peer_id).ok
+
+    with hub.db.session() as session:
+        versions = session.scalars(
+            select(ObjectVersion.modified).where(ObjectVersion.stix_id == first["id"])
+        ).all()
+    assert len(versions) == 2
