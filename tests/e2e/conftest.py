@@ -16,11 +16,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 
 from tests.cli.console import FEDERATION, Hub
+
+if TYPE_CHECKING:
+    from tests.e2e.federation_hubs import Fleet
 
 ORG = "Example ISP"
 OTHER_ORG = "National Police"
@@ -173,3 +177,25 @@ def serve_hub(hub: Hub, stderr_path: Path) -> Iterator[str]:
         yield url
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    """Hubs A, B and C, served once per session; each test adds its own collections and peers."""
+    # Imported here: federation_hubs builds on the helpers above.
+    from tests.e2e.federation_hubs import fleet_of
+
+    yield from fleet_of(tmp_path_factory.mktemp("fleet"), ("a", "b", "c"))
+
+
+@pytest.fixture
+def workers() -> Iterator[list[subprocess.Popen[str]]]:
+    """Long-running processes a test starts (``federation worker``); killed if still running."""
+    started: list[subprocess.Popen[str]] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
