@@ -192,7 +192,7 @@ def sync_command(peer_name: str | None) -> None:
 @with_appcontext
 @one_line_errors
 def worker_command(poll: float) -> None:
-    """Sync every peer on its interval until SIGTERM or SIGINT."""
+    """Sync every peer on its interval, and post due webhooks, until SIGTERM or SIGINT."""
     stop = threading.Event()
     with _stopping_on_signals(stop):
         worker.run_worker(
@@ -202,6 +202,7 @@ def worker_command(poll: float) -> None:
             poll=poll,
             progress=click.echo,
             timeout=current_app.config["PEER_TIMEOUT"],
+            allow_private_webhooks=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
         )
 
 

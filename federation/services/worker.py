@@ -1,8 +1,11 @@
 """Running sync passes: once over the due peers (``federation sync``), or for ever
 (``federation worker``), each peer on its own interval.
 
-The worker sleeps until the soonest peer is due (or ``poll`` seconds, to notice
-peers added meanwhile), so an idle worker costs one small query per wake-up.
+The worker also posts the routing webhooks that are due (DESIGN.md "Routing to
+the responsible network"), so one process keeps every outbound delivery going.
+It sleeps until the soonest peer is due (or ``poll`` seconds, to notice peers
+and deliveries added meanwhile), so an idle worker costs a few small queries
+per wake-up.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from federation.domain.errors import ConflictError
 from federation.peers.client import DEFAULT_TIMEOUT
-from federation.services import leases
+from federation.services import leases, webhooks
 from federation.services.peers import peer_named
 from federation.services.sync import Progress, SyncResult, sync_peer
 from federation.storage.base import utcnow
@@ -87,15 +90,20 @@ def run_worker(
     poll: float = 5.0,
     progress: Progress | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    allow_private_webhooks: bool = False,
 ) -> None:
-    """Sync peers as they fall due until ``stop`` is set."""
+    """Sync peers and post webhooks as they fall due until ``stop`` is set."""
     owner = leases.new_lease_owner()
     log.info("worker started", extra={"fields": {"worker": owner, "poll": poll}})
     while not stop.is_set():
         try:
             with sessions() as session:
                 synced = _sync_one_due(session, secret_key, owner, stop, progress, timeout)
-                wait = 0.0 if synced else _seconds_until_due(session, poll)
+                sent = webhooks.deliver_pending(
+                    session, secret_key, allow_private=allow_private_webhooks
+                )
+                busy = synced or sent.delivered or sent.retrying or sent.failed
+                wait = 0.0 if busy else _seconds_until_due(session, poll)
         except SQLAlchemyError as exc:
             # The database went away or is locked for long: try again later.
             log.warning("worker database error", extra={"fields": {"error": str(exc)[:200]}})

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,6 +22,7 @@ from federation.cli import cli
 from federation.domain import webhooks
 from federation.services import networks
 from federation.services.webhooks import deliver_pending, list_deliveries
+from federation.services.worker import run_worker
 from federation.storage.base import utcnow
 from federation.storage.database import Database
 from federation.storage.models import WebhookDelivery
@@ -248,3 +250,25 @@ def test_the_operator_sets_webhooks_and_delivers_from_the_command_line(
     bad = runner.invoke(cli, args=["org", "network", "add", "Routed ISP", "198.51.100.7/24"])
     assert bad.exit_code == 1
     assert "host bits set" in bad.output
+
+
+def test_the_worker_posts_due_webhooks_while_it_waits_for_peers(
+    app: Flask, db: Database, receiver: Receiver, routed: Routed
+) -> None:
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_worker,
+        args=(db.session, app.config["SECRET_KEY"], stop),
+        kwargs={"poll": 0.05, "allow_private_webhooks": True},
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not receiver.received:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(timeout=10)
+
+    assert not thread.is_alive()
+    assert len(receiver.received) == 1
+    [delivery] = deliveries(db)
+    assert delivery.state == "delivered"
