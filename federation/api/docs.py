@@ -73,6 +73,7 @@ def get_docs() -> Response:
         operations=_operations(doc, schemas),
         schemas={name: _properties(schema, "body") for name, schema in schemas.items()},
         descriptions={name: schema.get("description", "") for name, schema in schemas.items()},
+        schema_rules={name: _rules(schema) for name, schema in schemas.items()},
     )
     return current_app.response_class(html, content_type=f"{HTML_MEDIA_TYPE}; charset=utf-8")
 
@@ -152,23 +153,42 @@ def _type(spec: dict[str, Any]) -> tuple[str, str | None]:
 
 
 _RULES = {
-    "minLength": "at least {} characters",
-    "maxLength": "at most {} characters",
+    "minLength": "length ≥ {}",
+    "maxLength": "length ≤ {}",
     "minimum": "≥ {}",
     "maximum": "≤ {}",
     "exclusiveMinimum": "> {}",
     "exclusiveMaximum": "< {}",
-    "minItems": "at least {} items",
-    "maxItems": "at most {} items",
+    "minItems": "items ≥ {}",
+    "maxItems": "items ≤ {}",
     "default": "default {}",
 }
 
 
 def _rules(spec: dict[str, Any]) -> str:
+    return "; ".join(_rule_texts(spec))
+
+
+def _rule_texts(spec: dict[str, Any]) -> list[str]:
+    """Each constraint of a JSON Schema in words, nested combinations included."""
     rules = [text.format(_show(spec[key])) for key, text in _RULES.items() if key in spec]
     if "enum" in spec:
         rules.insert(0, "one of " + ", ".join(_show(value) for value in spec["enum"]))
-    return "; ".join(rules)
+    if "format" in spec and "type" not in spec:
+        rules.append(f"a {spec['format']}")
+    if "pattern" in spec:
+        rules.append(f"matches {spec['pattern']}")
+    if "minProperties" in spec:
+        rules.append(f"at least {spec['minProperties']} field(s)")
+    if "required" in spec and "properties" not in spec:
+        rules.append("has " + " and ".join(spec["required"]))
+    for part in spec.get("allOf", []):
+        rules.extend(_rule_texts(part))
+    if "anyOf" in spec:
+        rules.append(" or ".join(_rules(part) for part in spec["anyOf"]))
+    if "not" in spec:
+        rules.append(f"not ({_rules(spec['not'])})")
+    return rules
 
 
 def _show(value: object) -> str:

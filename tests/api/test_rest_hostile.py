@@ -282,6 +282,27 @@ def test_every_query_parameter_refuses_nul_and_repetition(
     assert stored(db) == before
 
 
+def test_surrogates_encoded_in_a_url_are_never_a_server_error(
+    client: FlaskClient, db: Database, hub: Hub
+) -> None:
+    # %ED%A0%80 is U+D800 in (invalid) UTF-8; the URL decoder keeps such bytes
+    # percent-encoded, so they reach a view as harmless text, never as a surrogate.
+    before = stored(db)
+    probed = 0
+    for op in hub.operations():
+        body = "{}" if op.body_schema(hub.doc) is not None else None
+        urls = [op.url(hub.ids, **{name: "%ED%A0%80"}) for name in _PATH_PARAMETER.findall(op.path)]
+        urls += [f"{op.url(hub.ids)}?{p['name']}=a%ED%A0%80b" for p in op.query]
+        for url in urls:
+            response = send(client, op, url, hub.admin, body)
+            assert response.status_code < 500, (url, response.get_data(as_text=True))
+            if response.status_code >= 400:
+                assert_problem(response, response.status_code)
+            probed += 1
+    assert probed >= 12
+    assert stored(db) == before
+
+
 @pytest.mark.parametrize(
     ("name", "named"), [("colour", "colour"), ("a%00b", "_schema")], ids=["unknown", "nul-name"]
 )
