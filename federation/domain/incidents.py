@@ -81,6 +81,17 @@ HASH_KINDS = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "sha512": "SHA
 UNATTRIBUTED_SECTOR = "unattributed"
 
 
+_INCIDENT_ID = re.compile(
+    r"incident--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    re.ASCII,
+)
+
+
+def is_incident_id(value: str) -> bool:
+    """Whether ``value`` has the form of a STIX incident id."""
+    return _INCIDENT_ID.fullmatch(value) is not None
+
+
 def category_of(incident_types: object) -> str:
     """Our category for a STIX incident's ``incident_types`` (``other`` if none fits)."""
     if isinstance(incident_types, list):

@@ -15,7 +15,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from federation.domain.errors import NotFoundError
-from federation.domain.incidents import AFFECTED_ROLE
+from federation.domain.incidents import AFFECTED_ROLE, is_incident_id
 from federation.domain.visibility import Viewer
 from federation.services.incidents import (
     Incident,
@@ -57,6 +57,9 @@ def find_incident(
     session: Session, viewer: Viewer, readable: Readable, stix_id: str, secret_key: str
 ) -> Incident:
     """The latest visible version of one incident, or :class:`NotFoundError`."""
+    if not is_incident_id(stix_id):
+        # Whatever a path may hold (NUL characters included) never reaches SQL.
+        raise NotFoundError("no such incident")
     stmt = select_incidents(viewer, readable, IncidentFilter(stix_ids=(stix_id,))).limit(1)
     rows = list(session.scalars(stmt))
     if not rows:
