@@ -7,10 +7,7 @@ type, so whatever passes turns into valid STIX.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -27,7 +24,7 @@ from federation.domain.incidents import (
     INVESTIGATION_STATUSES,
     ROLES,
     UNATTRIBUTED_SECTOR,
-    is_incident_id,
+    decode_cursor,
 )
 from federation.domain.roles import Sector
 from federation.domain.tlp import Tlp
@@ -246,36 +243,6 @@ class Cursor(fields.Field[tuple[datetime, str]]):
         if decoded is None:
             raise ValidationError("Not a cursor this server handed out.")
         return decoded
-
-
-def encode_cursor(created: datetime, stix_id: str) -> str:
-    """The opaque cursor after the incident (``created``, ``stix_id``)."""
-    micros = (created - _EPOCH) // _MICRO
-    raw = json.dumps({"c": micros, "i": stix_id}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(value: str) -> tuple[datetime, str] | None:
-    """Invert :func:`encode_cursor`; None for anything it did not produce."""
-    try:
-        if len(value) > 500:
-            return None
-        data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        micros, stix_id = data["c"], data["i"]
-        if type(micros) is not int or not isinstance(stix_id, str) or micros < 0:
-            return None
-        if not is_incident_id(stix_id):
-            return None
-        created = _EPOCH + micros * _MICRO
-        if encode_cursor(created, stix_id) != value:
-            return None
-        return created, stix_id
-    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, OverflowError):
-        return None
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - _EPOCH
 
 
 class IncidentQuerySchema(RequestSchema):

@@ -22,11 +22,10 @@ from federation.api.incident_schemas import (
     SightingCreateSchema,
     StatsQuerySchema,
     StatsSchema,
-    encode_cursor,
 )
 from federation.api.openapi import operation
 from federation.api.schemas import NoParameters
-from federation.domain.incidents import ip_range
+from federation.domain.incidents import encode_cursor, ip_range
 from federation.domain.tlp import Tlp
 from federation.services import incident_followup, incident_reads, incident_stats, incidents
 from federation.services.incident_stix import SERVICES_PROPERTY
