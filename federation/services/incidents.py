@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from federation.domain.errors import UnprocessableError
 from federation.domain.incidents import AFFECTED_ROLE, UNATTRIBUTED_SECTOR
@@ -76,9 +76,10 @@ class IncidentPage:
 
 def readable_collections(session: Session, viewer: Viewer) -> Readable:
     """The collections ``viewer`` may read, grouped by default TLP."""
-    stmt = select(Collection).options(selectinload(Collection.grants))
+    # One round trip (a join) rather than two: every incident read starts here.
+    stmt = select(Collection).options(joinedload(Collection.grants))
     grouped: dict[Tlp, list[uuid.UUID]] = {}
-    for collection in session.scalars(stmt):
+    for collection in session.scalars(stmt).unique():
         access = access_for(viewer, collection)
         if access.can_read:
             grouped.setdefault(access.default_tlp, []).append(collection.id)
