@@ -1,7 +1,8 @@
-"""Incident reports: post one without writing STIX, list, read, and export its bundle.
+"""Incident reports: post one without writing STIX, and list what a viewer may see.
 
 Reports are stored through ``ingest.add_objects``, like any TAXII post, and
-read back through the incident index with the one visibility rule in SQL.
+read back through the incident index with the one visibility rule in SQL
+(details, bundles and correlations are in ``incident_reads``).
 """
 
 from __future__ import annotations
@@ -115,7 +116,12 @@ def store(
     *,
     unattributed: bool,
 ) -> None:
-    """Validate every object, then store them all through ingest."""
+    """Validate every object, then store them all through ingest.
+
+    Ingest stores each valid object of a request on its own; checking them all
+    first keeps a report all-or-nothing. The schemas already refuse what could
+    fail here, so an indicator pattern is the one thing left to blame.
+    """
     for obj in objects:
         try:
             validate_object(obj)
