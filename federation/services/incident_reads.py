@@ -69,17 +69,18 @@ def find_incident(
 
 def incident_bundle(
     session: Session, viewer: Viewer, stix_id: str, secret_key: str
-) -> dict[str, Any]:
+) -> tuple[Incident, dict[str, Any]]:
     """The incident and its related objects as a STIX 2.1 bundle."""
     readable = readable_collections(session, viewer)
     incident = find_incident(session, viewer, readable, stix_id, secret_key)
-    document = presented_document(session, viewer, incident, secret_key)
-    objects = _related_objects(session, viewer, readable, incident, secret_key)
-    return {
+    incident.document = presented_document(session, viewer, incident, secret_key)
+    incident.objects = _related_objects(session, viewer, readable, incident, secret_key)
+    bundle = {
         "type": "bundle",
         "id": f"bundle--{uuid.uuid4()}",
-        "objects": [document, *objects],
+        "objects": [incident.document, *incident.objects],
     }
+    return incident, bundle
 
 
 def _related_objects(

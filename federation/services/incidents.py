@@ -51,6 +51,7 @@ class Incident:
     reporter_identity: str | None
     values: list[IncidentValue] = field(default_factory=list)
     document: dict[str, Any] = field(default_factory=dict)
+    stored: ObjectVersion | None = None
     objects: list[dict[str, Any]] = field(default_factory=list)
     sightings: int = 0
     notes: list[dict[str, Any]] = field(default_factory=list)
@@ -215,9 +216,11 @@ def shown_incidents(
 def presented_document(
     session: Session, viewer: Viewer, incident: Incident, secret_key: str
 ) -> dict[str, Any]:
-    """The incident's STIX document as ``viewer`` may see it."""
+    """The incident's STIX document as ``viewer`` may see it (its stored
+    version is kept on ``incident`` for the audit log)."""
     version = session.get(ObjectVersion, incident.row.pk)
     assert version is not None
+    incident.stored = version
     return present(session, viewer, [version], secret_key)[0]
 
 
