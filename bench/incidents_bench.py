@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"incidents stored: {figures['incidents_stored']} (added {added} in {seeded_s:.1f} s)"
         )
+        print(f"load average (1 min) before timing: {figures['load_average_1min']:.2f}")
         for name in queries:
             f = figures[name]
             print(
