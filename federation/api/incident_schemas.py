@@ -7,10 +7,7 @@ type, so whatever passes turns into valid STIX.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -27,6 +24,7 @@ from federation.domain.incidents import (
     INVESTIGATION_STATUSES,
     ROLES,
     UNATTRIBUTED_SECTOR,
+    decode_cursor,
 )
 from federation.domain.roles import Sector
 from federation.domain.tlp import Tlp
@@ -42,6 +40,25 @@ _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
 _EMAIL = validate.Email()
 _URL = validate.URL(require_tld=False)
+
+
+def storable(value: str) -> None:
+    """Text every database and JSON encoder can hold: no NUL, no lone surrogates."""
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("Must be valid Unicode text.") from None
+
+
+def _text(max_length: int, *, min_length: int = 0, control: bool = True) -> list[Any]:
+    """Validators of free text: a length, storable, and (unless multi-line) printable."""
+    checks: list[Any] = [validate.Length(min=min_length, max=max_length), storable]
+    if not control:
+        checks.append(printable)
+    return checks
 
 
 def ip_or_network(value: str) -> None:
@@ -85,7 +102,7 @@ class IndicatorSchema(RequestSchema):
     """One indicator value and what it was in the incident."""
 
     type = fields.String(required=True, validate=validate.OneOf(INDICATOR_KINDS))
-    value = fields.String(required=True, validate=[validate.Length(min=1, max=2000), printable])
+    value = fields.String(required=True, validate=_text(2000, min_length=1, control=False))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
     @validates_schema
@@ -100,10 +117,10 @@ class IndicatorSchema(RequestSchema):
 class ExternalReferenceSchema(RequestSchema):
     """A reference to a ticket, advisory or report elsewhere."""
 
-    source_name = Name(required=True)
-    url = fields.String(validate=[validate.Length(max=2000), _URL])
-    description = fields.String(validate=[validate.Length(max=1000), printable])
-    external_id = fields.String(validate=[validate.Length(min=1, max=200), printable])
+    source_name = Name(required=True, validate=[storable])
+    url = fields.String(validate=[*_text(2000, control=False), _URL])
+    description = fields.String(validate=_text(1000))
+    external_id = fields.String(validate=_text(200, min_length=1, control=False))
 
 
 def _times_in_order(data: Mapping[str, Any]) -> None:
@@ -123,8 +140,8 @@ def _seen(**kwargs: Any) -> fields.AwareDateTime:
 class IncidentCreateSchema(RequestSchema):
     """A new incident report; the hub turns it into STIX 2.1."""
 
-    title = Name(max_length=300, required=True)
-    description = fields.String(load_default="", validate=validate.Length(max=10_000))
+    title = Name(max_length=300, required=True, validate=[storable])
+    description = fields.String(load_default="", validate=_text(10_000))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     determination = fields.String(load_default="suspected", validate=validate.OneOf(DETERMINATIONS))
     investigation_status = fields.String(
@@ -144,7 +161,9 @@ class IncidentCreateSchema(RequestSchema):
         validate=validate.Length(max=100),
     )
     affected_services = fields.List(
-        Name(max_length=100), load_default=list, validate=validate.Length(max=50)
+        Name(max_length=100, validate=[storable]),
+        load_default=list,
+        validate=validate.Length(max=50),
     )
     indicators = fields.List(
         fields.Nested(IndicatorSchema), load_default=list, validate=validate.Length(max=500)
@@ -152,11 +171,11 @@ class IncidentCreateSchema(RequestSchema):
     tlp = fields.String(load_default="amber", validate=validate.OneOf(TLP_LABELS))
     collection = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=100),
+        validate=_text(100, min_length=1, control=False),
         metadata={"description": "Id or alias of a collection you may write."},
     )
     recipients = fields.List(
-        Name(),
+        Name(validate=[storable]),
         load_default=list,
         validate=validate.Length(max=50),
         metadata={"description": "Organisation names that may see AMBER+STRICT and RED."},
@@ -174,8 +193,8 @@ class IncidentCreateSchema(RequestSchema):
 class IncidentPatchSchema(RequestSchema):
     """Changes to an incident; fields left out stay as they are. Indicators are added."""
 
-    title = Name(max_length=300)
-    description = fields.String(validate=validate.Length(max=10_000))
+    title = Name(max_length=300, validate=[storable])
+    description = fields.String(validate=_text(10_000))
     determination = fields.String(validate=validate.OneOf(DETERMINATIONS))
     investigation_status = fields.String(validate=validate.OneOf(INVESTIGATION_STATUSES))
     criticality = fields.Integer(strict=True, validate=validate.Range(min=0, max=100))
@@ -198,7 +217,7 @@ class SightingCreateSchema(RequestSchema):
     )
     first_seen = _seen()
     last_seen = _seen()
-    description = fields.String(validate=[validate.Length(max=10_000)])
+    description = fields.String(validate=_text(10_000))
     unattributed = StrictBoolean(load_default=False)
 
     @validates_schema
@@ -209,8 +228,8 @@ class SightingCreateSchema(RequestSchema):
 class NoteCreateSchema(RequestSchema):
     """A note on this incident."""
 
-    content = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
-    abstract = fields.String(validate=[validate.Length(min=1, max=300), printable])
+    content = fields.String(required=True, validate=_text(10_000, min_length=1))
+    abstract = fields.String(validate=_text(300, min_length=1, control=False))
     unattributed = StrictBoolean(load_default=False)
 
 
@@ -224,34 +243,6 @@ class Cursor(fields.Field[tuple[datetime, str]]):
         if decoded is None:
             raise ValidationError("Not a cursor this server handed out.")
         return decoded
-
-
-def encode_cursor(created: datetime, stix_id: str) -> str:
-    """The opaque cursor after the incident (``created``, ``stix_id``)."""
-    micros = (created - _EPOCH) // _MICRO
-    raw = json.dumps({"c": micros, "i": stix_id}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(value: str) -> tuple[datetime, str] | None:
-    """Invert :func:`encode_cursor`; None for anything it did not produce."""
-    try:
-        if len(value) > 500:
-            return None
-        data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        micros, stix_id = data["c"], data["i"]
-        if type(micros) is not int or not isinstance(stix_id, str) or micros < 0:
-            return None
-        created = _EPOCH + micros * _MICRO
-        if encode_cursor(created, stix_id) != value:
-            return None
-        return created, stix_id
-    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, OverflowError):
-        return None
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - _EPOCH
 
 
 class IncidentQuerySchema(RequestSchema):

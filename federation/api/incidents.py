@@ -22,16 +22,16 @@ from federation.api.incident_schemas import (
     SightingCreateSchema,
     StatsQuerySchema,
     StatsSchema,
-    encode_cursor,
 )
 from federation.api.openapi import operation
 from federation.api.schemas import NoParameters
-from federation.domain.incidents import ip_range
+from federation.domain.incidents import encode_cursor, ip_range
 from federation.domain.tlp import Tlp
 from federation.services import incident_followup, incident_reads, incident_stats, incidents
 from federation.services.incident_stix import SERVICES_PROPERTY
 from federation.services.incidents import Incident
 from federation.storage.incidents import IncidentFilter
+from federation.web.audit import audit_read, audit_write
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
 
@@ -53,6 +53,7 @@ def create_incident() -> Response:
     session, viewer = db_session(), current_viewer()
     stix_id = incidents.create_incident(session, viewer, report)
     incident = incident_reads.get_incident(session, viewer, stix_id, _secret())
+    _audit_write("api.create_incident", incident)
     location = url_for(".get_incident", incident_id=stix_id)
     return reply(IncidentDetailSchema(), detail(incident), 201, location)
 
@@ -80,6 +81,9 @@ def list_incidents() -> Response:
     page = incidents.list_incidents(
         db_session(), current_viewer(), wanted, query["limit"], _secret()
     )
+    # A list spans collections and shows summaries, not STIX objects: one
+    # event for the request, without access receipts.
+    audit_write("api.list_incidents", None, len(page.incidents))
     body = {
         "incidents": [summary(i) for i in page.incidents],
         "more": page.more,
@@ -97,6 +101,7 @@ def list_incidents() -> Response:
 def get_incident(incident_id: str) -> Response:
     load_query(NoParameters())
     incident = incident_reads.get_incident(db_session(), current_viewer(), incident_id, _secret())
+    _audit_read("api.get_incident", incident)
     return reply(IncidentDetailSchema(), detail(incident))
 
 
@@ -104,7 +109,10 @@ def get_incident(incident_id: str) -> Response:
 @operation("The incident as a STIX 2.1 bundle", query=NoParameters, response=BundleSchema)
 def get_incident_stix(incident_id: str) -> Response:
     load_query(NoParameters())
-    bundle = incident_reads.incident_bundle(db_session(), current_viewer(), incident_id, _secret())
+    incident, bundle = incident_reads.incident_bundle(
+        db_session(), current_viewer(), incident_id, _secret()
+    )
+    _audit_read("api.get_incident_stix", incident)
     return reply(BundleSchema(), bundle)
 
 
@@ -121,6 +129,7 @@ def update_incident(incident_id: str) -> Response:
     changes = load_body(IncidentPatchSchema())
     incident_followup.update_incident(session, viewer, incident_id, changes, _secret())
     incident = incident_reads.get_incident(session, viewer, incident_id, _secret())
+    _audit_write("api.update_incident", incident)
     return reply(IncidentDetailSchema(), detail(incident))
 
 
@@ -137,6 +146,7 @@ def create_sighting(incident_id: str) -> Response:
     data = load_body(SightingCreateSchema())
     incident_followup.add_sighting(session, viewer, incident_id, data, _secret())
     incident = incident_reads.get_incident(session, viewer, incident_id, _secret())
+    _audit_write("api.add_sighting", incident)
     return reply(IncidentDetailSchema(), detail(incident), 201)
 
 
@@ -153,6 +163,7 @@ def create_note(incident_id: str) -> Response:
     data = load_body(NoteCreateSchema())
     incident_followup.add_note(session, viewer, incident_id, data, _secret())
     incident = incident_reads.get_incident(session, viewer, incident_id, _secret())
+    _audit_write("api.add_note", incident)
     return reply(IncidentDetailSchema(), detail(incident), 201)
 
 
@@ -166,6 +177,16 @@ def get_stats() -> Response:
     query = load_query(StatsQuerySchema())
     stats = incident_stats.incident_stats(db_session(), current_viewer(), query["days"])
     return reply(StatsSchema(), stats)
+
+
+def _audit_read(action: str, incident: Incident) -> None:
+    """Audit reading the incident's objects and count it in the owner's receipts."""
+    rows = [incident.stored] if incident.stored is not None else []
+    audit_read(action, incident.row.collection_id, rows)
+
+
+def _audit_write(action: str, incident: Incident) -> None:
+    audit_write(action, incident.row.collection_id, 1, detail=incident.row.stix_id)
 
 
 def summary(incident: Incident) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from federation.domain.errors import NotFoundError
-from federation.domain.incidents import AFFECTED_ROLE
+from federation.domain.incidents import AFFECTED_ROLE, is_incident_id
 from federation.domain.visibility import Viewer
 from federation.services.incidents import (
     Incident,
@@ -57,6 +57,9 @@ def find_incident(
     session: Session, viewer: Viewer, readable: Readable, stix_id: str, secret_key: str
 ) -> Incident:
     """The latest visible version of one incident, or :class:`NotFoundError`."""
+    if not is_incident_id(stix_id):
+        # Whatever a path may hold (NUL characters included) never reaches SQL.
+        raise NotFoundError("no such incident")
     stmt = select_incidents(viewer, readable, IncidentFilter(stix_ids=(stix_id,))).limit(1)
     rows = list(session.scalars(stmt))
     if not rows:
@@ -66,17 +69,18 @@ def find_incident(
 
 def incident_bundle(
     session: Session, viewer: Viewer, stix_id: str, secret_key: str
-) -> dict[str, Any]:
+) -> tuple[Incident, dict[str, Any]]:
     """The incident and its related objects as a STIX 2.1 bundle."""
     readable = readable_collections(session, viewer)
     incident = find_incident(session, viewer, readable, stix_id, secret_key)
-    document = presented_document(session, viewer, incident, secret_key)
-    objects = _related_objects(session, viewer, readable, incident, secret_key)
-    return {
+    incident.document = presented_document(session, viewer, incident, secret_key)
+    incident.objects = _related_objects(session, viewer, readable, incident, secret_key)
+    bundle = {
         "type": "bundle",
         "id": f"bundle--{uuid.uuid4()}",
-        "objects": [document, *objects],
+        "objects": [incident.document, *incident.objects],
     }
+    return incident, bundle
 
 
 def _related_objects(

@@ -1,7 +1,8 @@
-"""Incident reports: post one without writing STIX, list, read, and export its bundle.
+"""Incident reports: post one without writing STIX, and list what a viewer may see.
 
 Reports are stored through ``ingest.add_objects``, like any TAXII post, and
-read back through the incident index with the one visibility rule in SQL.
+read back through the incident index with the one visibility rule in SQL
+(details, bundles and correlations are in ``incident_reads``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from federation.domain.errors import UnprocessableError
 from federation.domain.incidents import AFFECTED_ROLE, UNATTRIBUTED_SECTOR
@@ -50,6 +51,7 @@ class Incident:
     reporter_identity: str | None
     values: list[IncidentValue] = field(default_factory=list)
     document: dict[str, Any] = field(default_factory=dict)
+    stored: ObjectVersion | None = None
     objects: list[dict[str, Any]] = field(default_factory=list)
     sightings: int = 0
     notes: list[dict[str, Any]] = field(default_factory=list)
@@ -76,9 +78,10 @@ class IncidentPage:
 
 def readable_collections(session: Session, viewer: Viewer) -> Readable:
     """The collections ``viewer`` may read, grouped by default TLP."""
-    stmt = select(Collection).options(selectinload(Collection.grants))
+    # One round trip (a join) rather than two: every incident read starts here.
+    stmt = select(Collection).options(joinedload(Collection.grants))
     grouped: dict[Tlp, list[uuid.UUID]] = {}
-    for collection in session.scalars(stmt):
+    for collection in session.scalars(stmt).unique():
         access = access_for(viewer, collection)
         if access.can_read:
             grouped.setdefault(access.default_tlp, []).append(collection.id)
@@ -114,7 +117,12 @@ def store(
     *,
     unattributed: bool,
 ) -> None:
-    """Validate every object, then store them all through ingest."""
+    """Validate every object, then store them all through ingest.
+
+    Ingest stores each valid object of a request on its own; checking them all
+    first keeps a report all-or-nothing. The schemas already refuse what could
+    fail here, so an indicator pattern is the one thing left to blame.
+    """
     for obj in objects:
         try:
             validate_object(obj)
@@ -208,9 +216,11 @@ def shown_incidents(
 def presented_document(
     session: Session, viewer: Viewer, incident: Incident, secret_key: str
 ) -> dict[str, Any]:
-    """The incident's STIX document as ``viewer`` may see it."""
+    """The incident's STIX document as ``viewer`` may see it (its stored
+    version is kept on ``incident`` for the audit log)."""
     version = session.get(ObjectVersion, incident.row.pk)
     assert version is not None
+    incident.stored = version
     return present(session, viewer, [version], secret_key)[0]
 
 

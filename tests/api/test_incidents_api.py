@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from federation.storage.models import AccessReceipt, AuditEvent
+from federation.web.db import database
 from tests.api.incident_helpers import listed, post_incident, report
 from tests.conftest import Factory
 
@@ -233,3 +237,25 @@ def test_unattributed_sighting_shows_a_pseudonym_to_other_organisations(
     ).get_data(as_text=True)
     assert quiet.identity_id not in text
     assert "Quiet ISP" not in text
+
+
+def test_reporting_and_reading_incidents_is_audited_with_receipts_for_the_reporter(
+    client: FlaskClient, factory: Factory, app: Flask
+) -> None:
+    isp = factory.member("Example ISP")
+    police = factory.member("Regional Police", sector="law-enforcement", role="reader")
+    collection = factory.collection()
+    created = post_incident(client, isp, report(collection))
+    listed(client, police)
+    client.get(f"/api/v1/incidents/{created['id']}", headers=police.auth)
+    client.get(f"/api/v1/incidents/{created['id']}/stix", headers=police.auth)
+    with database(app).session() as session:
+        actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+        receipts = list(session.scalars(select(AccessReceipt)))
+    assert actions[-4:] == [
+        "api.create_incident",
+        "api.list_incidents",
+        "api.get_incident",
+        "api.get_incident_stix",
+    ]
+    assert [(r.reader_sector, r.object_count) for r in receipts] == [("law-enforcement", 2)]
