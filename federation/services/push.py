@@ -22,11 +22,11 @@ from federation.domain.visibility import Viewer
 from federation.peers.client import RemoteCollection, encode, object_key
 from federation.services import leases
 from federation.services.ingest import RECIPIENTS_PROPERTY
-from federation.services.peers import audit_transfer, collection_of
+from federation.services.peers import audit_transfer, collection_of, peer_viewer
 from federation.services.present import present
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
-from federation.storage.models import ObjectVersion, Organisation, Peer, PushFailure
+from federation.storage.models import ObjectVersion, Peer, PushFailure
 
 PUSH_BATCH = 1000
 # A version the peer refused this many times stays recorded but is not sent again.
@@ -49,10 +49,9 @@ def push_new_versions(
     Returns (versions the remote confirmed, versions that failed this pass).
     """
     collection = collection_of(session, peer)
-    organisation = session.get(Organisation, peer.organisation_id)
+    viewer = peer_viewer(session, peer)
     checkpoint = session.scalar(select(Peer.push_checkpoint).where(Peer.id == peer.id))
     session.commit()
-    assert organisation is not None  # a foreign key without cascade keeps it
     pusher = _Pusher(
         session,
         secret_key,
@@ -60,15 +59,7 @@ def push_new_versions(
         remote,
         owner,
         default_tlp=Tlp.parse(collection.default_tlp),
-        viewer=Viewer(
-            account_id=peer.account_id or 0,
-            account_name=f"peer:{peer.name}",
-            organisation_id=organisation.id,
-            organisation_name=organisation.name,
-            sector=organisation.sector,
-            role="peer",
-            identity_id=organisation.identity_id,
-        ),
+        viewer=viewer,
         collection_id=collection.id,
     )
     pushed, failed = pusher.retry_failures()

@@ -40,11 +40,11 @@ from federation.peers.client import (
 from federation.services import leases
 from federation.services.collections import CollectionAccess
 from federation.services.ingest import add_objects
-from federation.services.peers import audit_transfer, collection_of
+from federation.services.peers import audit_transfer, collection_of, peer_viewer
 from federation.services.push import push_new_versions
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
-from federation.storage.models import Organisation, Peer, Status
+from federation.storage.models import Peer, Status
 
 log = logging.getLogger("federation.sync")
 
@@ -134,19 +134,8 @@ def _pull(
     stop: threading.Event | None,
 ) -> None:
     collection = collection_of(session, peer)
-    organisation = session.get(Organisation, peer.organisation_id)
+    viewer = peer_viewer(session, peer)
     session.commit()
-    if organisation is None:
-        raise FederationError(f"the organisation of peer {peer.name!r} is gone")
-    viewer = Viewer(
-        account_id=peer.account_id or 0,
-        account_name=f"peer:{peer.name}",
-        organisation_id=organisation.id,
-        organisation_name=organisation.name,
-        sector=organisation.sector,
-        role="peer",
-        identity_id=organisation.identity_id,
-    )
     # The operator configured this link, so it writes whatever the grants say.
     access = CollectionAccess(collection, can_read=True, can_write=True)
     checkpoint = peer.pull_checkpoint
