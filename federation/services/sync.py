@@ -63,6 +63,8 @@ class SyncResult:
     pushed: int = 0
     push_failed: int = 0
     error: str | None = None
+    # Stopped (SIGTERM) before the end: the peer stays due for the next worker.
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -93,7 +95,9 @@ def sync_peer(
     releases the lease. Errors are reported in the result, not raised.
     """
     say = progress or (lambda _line: None)
-    peer = session.get(Peer, peer_id)
+    # Read afresh: this session may hold the row from before the lease was
+    # taken, and another worker may have moved the checkpoints since.
+    peer = session.get(Peer, peer_id, populate_existing=True)
     if peer is None:
         return SyncResult(peer=f"peer {peer_id}", error="the peer was removed")
     result = SyncResult(peer=peer.name)
@@ -111,6 +115,7 @@ def sync_peer(
                     session, secret_key, peer, remote, owner, say, stop
                 )
                 result.pushed, result.push_failed = pushed, failed
+        result.interrupted = stop is not None and stop.is_set()
     except FederationError as exc:
         session.rollback()
         result.error = exc.description
@@ -246,7 +251,10 @@ def _record_outcome(session: Session, peer: Peer, owner: str, result: SyncResult
         "lease_owner": None,
         "lease_expires_at": None,
     }
-    if result.ok:
+    if result.ok and result.interrupted:
+        # Neither a success nor a failure: the rest is due at once.
+        values.update(consecutive_failures=current.consecutive_failures, next_attempt_at=now)
+    elif result.ok:
         values.update(last_success_at=now, last_error=None)
     else:
         values["last_error"] = (result.error or "failed")[:500]
@@ -254,18 +262,6 @@ def _record_outcome(session: Session, peer: Peer, owner: str, result: SyncResult
         update(Peer)
         .where(Peer.id == peer.id, Peer.lease_owner == owner)
         .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-
-
-def release(session: Session, peer_id: int, owner: str) -> None:
-    """Give up a lease without recording an attempt."""
-    begin_write(session)
-    session.execute(
-        update(Peer)
-        .where(Peer.id == peer_id, Peer.lease_owner == owner)
-        .values(lease_owner=None, lease_expires_at=None)
         .execution_options(synchronize_session=False)
     )
     session.commit()
