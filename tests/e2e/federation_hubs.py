@@ -258,19 +258,20 @@ def finish(
 ) -> list[subprocess.CompletedProcess[str]]:
     """Wait for commands started side by side; with ``check``, fail on the first bad exit."""
     results = []
-    for hub, args, process in started:
+    for _, args, process in started:
         try:
             stdout, stderr = process.communicate(timeout=COMMAND_TIMEOUT)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             stdout, stderr = process.communicate()
-        result = subprocess.CompletedProcess(list(args), process.returncode, stdout, stderr)
+        results.append(subprocess.CompletedProcess(list(args), process.returncode, stdout, stderr))
+    # Only once every command has ended: none is left running when one failed.
+    for (hub, _, _), result in zip(started, results, strict=True):
         if check and result.returncode != 0:
             raise AssertionError(
-                f"hub {hub.name}: federation {' '.join(args)} exited {result.returncode}:\n"
-                f"{stdout}\n{stderr}"
+                f"hub {hub.name}: federation {' '.join(result.args)} exited {result.returncode}:\n"
+                f"{result.stdout}\n{result.stderr}"
             )
-        results.append(result)
     return results
 
 
