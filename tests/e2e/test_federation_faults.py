@@ -20,7 +20,8 @@ import pytest
 import requests
 
 from tests.e2e.faulty_proxy import Fault, FaultyProxy
-from tests.e2e.federation_hubs import FederationHub, Fleet, PeerLink
+from tests.e2e.federation_hubs import FederationHub
+from tests.e2e.fleet import Fleet, PeerLink
 
 pytestmark = pytest.mark.e2e
 

@@ -17,13 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.federation_hubs import (
-    TLP_LEVELS,
-    FederationHub,
-    Fleet,
-    PeerLink,
-    run_side_by_side,
-)
+from tests.e2e.federation_hubs import TLP_LEVELS, FederationHub, run_side_by_side
+from tests.e2e.fleet import Fleet, PeerLink
 
 pytestmark = pytest.mark.e2e
 
