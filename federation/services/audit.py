@@ -43,7 +43,8 @@ def record(
     ensure_write(session)
     session.add(
         AuditEvent(
-            account_id=viewer.account_id,
+            # 0 stands for no local account (a peer link without one).
+            account_id=viewer.account_id or None,
             account_name=viewer.account_name,
             organisation_id=viewer.organisation_id,
             action=action,

@@ -301,6 +301,26 @@ def _time(value: datetime | None) -> str | None:
     return None if value is None else format_timestamp(value)
 
 
+def peer_viewer(session: Session, peer: Peer) -> Viewer:
+    """The peer as a viewer: its organisation, its account if any (0 when none).
+
+    Pulled versions are stored as this viewer's; pushed ones are shown as this
+    viewer would see them.
+    """
+    organisation = session.get(Organisation, peer.organisation_id)
+    if organisation is None:  # the foreign key has no cascade, so only a race gets here
+        raise NotFoundError(f"the organisation of peer {peer.name!r} is gone")
+    return Viewer(
+        account_id=peer.account_id or 0,
+        account_name=f"peer:{peer.name}",
+        organisation_id=organisation.id,
+        organisation_name=organisation.name,
+        sector=organisation.sector,
+        role=Role.PEER.value,
+        identity_id=organisation.identity_id,
+    )
+
+
 def collection_of(session: Session, peer: Peer) -> Collection:
     """The local collection a peer is paired with."""
     collection = session.get(Collection, peer.local_collection_id)

@@ -20,13 +20,13 @@ from federation.domain.peers import PushCandidate, PushPolicy, may_push
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
 from federation.peers.client import RemoteCollection, encode, object_key
-from federation.services import leases
+from federation.services import audit, leases
 from federation.services.ingest import RECIPIENTS_PROPERTY
-from federation.services.peers import audit_transfer, collection_of
+from federation.services.peers import collection_of, peer_viewer
 from federation.services.present import present
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
-from federation.storage.models import ObjectVersion, Organisation, Peer, PushFailure
+from federation.storage.models import ObjectVersion, Peer, PushFailure
 
 PUSH_BATCH = 1000
 # A version the peer refused this many times stays recorded but is not sent again.
@@ -49,10 +49,9 @@ def push_new_versions(
     Returns (versions the remote confirmed, versions that failed this pass).
     """
     collection = collection_of(session, peer)
-    organisation = session.get(Organisation, peer.organisation_id)
+    viewer = peer_viewer(session, peer)
     checkpoint = session.scalar(select(Peer.push_checkpoint).where(Peer.id == peer.id))
     session.commit()
-    assert organisation is not None  # a foreign key without cascade keeps it
     pusher = _Pusher(
         session,
         secret_key,
@@ -60,15 +59,7 @@ def push_new_versions(
         remote,
         owner,
         default_tlp=Tlp.parse(collection.default_tlp),
-        viewer=Viewer(
-            account_id=peer.account_id or 0,
-            account_name=f"peer:{peer.name}",
-            organisation_id=organisation.id,
-            organisation_name=organisation.name,
-            sector=organisation.sector,
-            role="peer",
-            identity_id=organisation.identity_id,
-        ),
+        viewer=viewer,
         collection_id=collection.id,
     )
     pushed, failed = pusher.retry_failures()
@@ -86,9 +77,11 @@ def push_new_versions(
         if not rows:
             session.commit()
             break
-        ok, refused = pusher.send([r for r in rows if pusher.eligible(r)])
+        eligible = [r for r in rows if pusher.eligible(r)]
+        ok, refused = pusher.send(eligible)
         checkpoint = rows[-1].date_added
         pusher.record_batch(checkpoint, ok, refused)
+        pusher.record_reads(eligible, ok)
         pushed += len(ok)
         failed += len(refused)
         say(f"{peer.name}: pushed {len(ok)} of {len(rows)} new versions ({len(refused)} failed)")
@@ -218,10 +211,20 @@ class _Pusher:
             )
             .execution_options(synchronize_session=False)
         )
-        if ok:
-            audit_transfer(self.session, self.peer, "peer.push", self.collection_id, len(ok))
         leases.renew(self.session, self.peer.id, self.owner)
         self.session.commit()
+
+    def record_reads(self, sent: Sequence[ObjectVersion], ok: list[int]) -> None:
+        """Audit what the peer received, and count it in the owners' access receipts.
+
+        A push is the peer reading: the posting organisations see the peer's
+        sector among those that pulled their incidents (DESIGN.md invariant 8).
+        Recorded after the checkpoint's commit, in its own transaction.
+        """
+        confirmed = set(ok)
+        received = [row for row in sent if row.pk in confirmed]
+        if received:
+            audit.record_read(self.session, self.viewer, "peer.push", self.collection_id, received)
 
     def retry_failures(self) -> tuple[int, int]:
         """Send again what failed on earlier passes (one batch per pass)."""
@@ -261,8 +264,7 @@ class _Pusher:
             .values(pushed_count=Peer.pushed_count + len(ok))
             .execution_options(synchronize_session=False)
         )
-        if ok:
-            audit_transfer(self.session, self.peer, "peer.push", self.collection_id, len(ok))
         leases.renew(self.session, self.peer.id, self.owner)
         self.session.commit()
+        self.record_reads([row for _, row in retried], ok)
         return len(ok), len(refused)

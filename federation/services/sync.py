@@ -40,11 +40,11 @@ from federation.peers.client import (
 from federation.services import leases
 from federation.services.collections import CollectionAccess
 from federation.services.ingest import add_objects
-from federation.services.peers import audit_transfer, collection_of
+from federation.services.peers import audit_transfer, collection_of, peer_viewer
 from federation.services.push import push_new_versions
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
-from federation.storage.models import Organisation, Peer, Status
+from federation.storage.models import Peer, Status
 
 log = logging.getLogger("federation.sync")
 
@@ -63,6 +63,8 @@ class SyncResult:
     pushed: int = 0
     push_failed: int = 0
     error: str | None = None
+    # Stopped (SIGTERM) before the end: the peer stays due for the next worker.
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -93,7 +95,9 @@ def sync_peer(
     releases the lease. Errors are reported in the result, not raised.
     """
     say = progress or (lambda _line: None)
-    peer = session.get(Peer, peer_id)
+    # Read afresh: this session may hold the row from before the lease was
+    # taken, and another worker may have moved the checkpoints since.
+    peer = session.get(Peer, peer_id, populate_existing=True)
     if peer is None:
         return SyncResult(peer=f"peer {peer_id}", error="the peer was removed")
     result = SyncResult(peer=peer.name)
@@ -111,6 +115,7 @@ def sync_peer(
                     session, secret_key, peer, remote, owner, say, stop
                 )
                 result.pushed, result.push_failed = pushed, failed
+        result.interrupted = stop is not None and stop.is_set()
     except FederationError as exc:
         session.rollback()
         result.error = exc.description
@@ -134,19 +139,8 @@ def _pull(
     stop: threading.Event | None,
 ) -> None:
     collection = collection_of(session, peer)
-    organisation = session.get(Organisation, peer.organisation_id)
+    viewer = peer_viewer(session, peer)
     session.commit()
-    if organisation is None:
-        raise FederationError(f"the organisation of peer {peer.name!r} is gone")
-    viewer = Viewer(
-        account_id=peer.account_id or 0,
-        account_name=f"peer:{peer.name}",
-        organisation_id=organisation.id,
-        organisation_name=organisation.name,
-        sector=organisation.sector,
-        role="peer",
-        identity_id=organisation.identity_id,
-    )
     # The operator configured this link, so it writes whatever the grants say.
     access = CollectionAccess(collection, can_read=True, can_write=True)
     checkpoint = peer.pull_checkpoint
@@ -257,7 +251,10 @@ def _record_outcome(session: Session, peer: Peer, owner: str, result: SyncResult
         "lease_owner": None,
         "lease_expires_at": None,
     }
-    if result.ok:
+    if result.ok and result.interrupted:
+        # Neither a success nor a failure: the rest is due at once.
+        values.update(consecutive_failures=current.consecutive_failures, next_attempt_at=now)
+    elif result.ok:
         values.update(last_success_at=now, last_error=None)
     else:
         values["last_error"] = (result.error or "failed")[:500]
@@ -265,18 +262,6 @@ def _record_outcome(session: Session, peer: Peer, owner: str, result: SyncResult
         update(Peer)
         .where(Peer.id == peer.id, Peer.lease_owner == owner)
         .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-
-
-def release(session: Session, peer_id: int, owner: str) -> None:
-    """Give up a lease without recording an attempt."""
-    begin_write(session)
-    session.execute(
-        update(Peer)
-        .where(Peer.id == peer_id, Peer.lease_owner == owner)
-        .values(lease_owner=None, lease_expires_at=None)
         .execution_options(synchronize_session=False)
     )
     session.commit()

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
-from federation.services import push
+from federation.services import accounts, audit, push
 from federation.services.present import pseudonym
 from federation.storage.models import AuditEvent
 from tests.peers.conftest import SECRET, FakeRemote, LocalHub, named
@@ -208,3 +208,17 @@ def test_pulls_and_pushes_are_audited_with_the_peer_as_actor(
         ("peer.pull", 1, "peer:hub-b"),
         ("peer.push", 1, "peer:hub-b"),
     ]
+
+
+def test_owners_see_the_peer_sector_among_those_that_received_their_incidents(
+    hub: LocalHub, remote: FakeRemote
+) -> None:
+    peer_id = hub.add_peer(direction="push")
+    hub.post(named("shared"), named("also shared"))
+
+    hub.sync(peer_id)
+
+    with hub.db.session() as session:
+        owner = accounts.organisation_named(session, hub.member.organisation)
+        receipts = audit.receipts(session, owner.id)
+    assert [(r.sector, r.objects) for r in receipts] == [("hub", 2)]

@@ -219,3 +219,29 @@ def test_two_workers_share_the_peers_without_overlapping(
 
     assert overlaps == []
     assert all(hub.peer(f"peer-{i}")["last_success"] for i in range(6))
+
+
+def test_a_pass_stopped_between_pages_leaves_the_peer_due_for_the_rest(
+    hub: LocalHub, remote: FakeRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from federation.services import sync
+
+    monkeypatch.setattr(sync, "PULL_PAGE_LIMIT", 2)
+    peer_id = hub.add_peer(direction="pull", interval=3600)
+    remote.add_remote(*(named(f"object {i}") for i in range(6)))
+    stop = threading.Event()
+    owner = leases.new_lease_owner()
+
+    with hub.db.session() as session:
+        assert leases.claim(session, peer_id, owner, due_only=False)
+        result = sync.sync_peer(
+            session, SECRET, peer_id, owner, progress=lambda _line: stop.set(), stop=stop
+        )
+
+    assert result.ok
+    assert result.interrupted
+    # The page already fetched when the stop came is stored; no further one is asked for.
+    assert result.received == 4
+    assert next_attempt(hub, peer_id) <= utcnow()
+    assert hub.peer()["last_success"] is None
+    assert worker.sync_due(hub.db.session, SECRET)[0].received == 2
