@@ -24,7 +24,7 @@ import requests
 from tests.cli.console import FEDERATION, Hub
 
 if TYPE_CHECKING:
-    from tests.e2e.federation_hubs import Fleet
+    from tests.e2e.fleet import Fleet
 
 ORG = "Example ISP"
 OTHER_ORG = "National Police"
@@ -182,8 +182,8 @@ def serve_hub(hub: Hub, stderr_path: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     """Hubs A, B and C, served once per session; each test adds its own collections and peers."""
-    # Imported here: federation_hubs builds on the helpers above.
-    from tests.e2e.federation_hubs import fleet_of
+    # Imported here: the fleet builds on the helpers above.
+    from tests.e2e.fleet import fleet_of
 
     yield from fleet_of(tmp_path_factory.mktemp("fleet"), ("a", "b", "c"))
 

@@ -132,6 +132,9 @@ def medallion_server(
             stdout=output,
             stderr=subprocess.STDOUT,
             cwd=folder,
+            # Flask's own CLI, run in-process by other tests, leaves
+            # FLASK_RUN_FROM_CLI set, and medallion's app.run() then returns at once.
+            env={k: v for k, v in os.environ.items() if not k.startswith("FLASK_")},
             start_new_session=True,
         )
     try:

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.faulty_proxy import FaultyProxy
-from tests.e2e.federation_hubs import FederationHub, Fleet, PeerLink
+from tests.e2e.federation_hubs import FederationHub
+from tests.e2e.fleet import Fleet, PeerLink
 
 pytestmark = pytest.mark.e2e
 

@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.federation_hubs import TLP_LEVELS, FederationHub, Fleet
+from tests.e2e.federation_hubs import TLP_LEVELS, FederationHub
+from tests.e2e.fleet import Fleet
 from tests.e2e.medallion_server import Medallion, medallion_server
 
 pytestmark = pytest.mark.e2e

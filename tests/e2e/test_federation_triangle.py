@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.faulty_proxy import Exchange, FaultyProxy
-from tests.e2e.federation_hubs import Fleet, PeerLink
+from tests.e2e.fleet import Fleet, PeerLink
 
 pytestmark = pytest.mark.e2e
 

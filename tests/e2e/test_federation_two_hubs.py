@@ -17,13 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.federation_hubs import (
-    TLP_LEVELS,
-    FederationHub,
-    Fleet,
-    PeerLink,
-    run_side_by_side,
-)
+from tests.e2e.federation_hubs import TLP_LEVELS, FederationHub, run_side_by_side
+from tests.e2e.fleet import Fleet, PeerLink
 
 pytestmark = pytest.mark.e2e
 
@@ -132,13 +127,6 @@ def test_amber_crosses_a_link_trusted_for_it(two_way: TwoWay) -> None:
     assert two_way.ids("a", ("amber", "unmarked")) <= at_b
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="peers engine bug: a hub serves its AMBER over TAXII to a peer account whose link "
-    "is not trusted for AMBER (B's link to A carries GREEN, yet A's pull of B's collection "
-    "gets B's AMBER and unmarked objects); TAXII reads by a peer's --account ignore the "
-    "link's max TLP",
-)
 def test_amber_never_crosses_a_link_not_trusted_for_it(two_way: TwoWay) -> None:
     at_a = {stix_id for stix_id, _ in two_way.hubs["a"].stored_versions(TITLE)}
     # B's link to A carries GREEN only: B's AMBER may not reach A by either
