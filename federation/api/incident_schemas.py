@@ -11,11 +11,11 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from federation.api.schemas import Name, RequestSchema, StrictBoolean, printable
+from federation.api.schemas import Name, RequestSchema, StrictBoolean, StrictInteger, printable
 from federation.domain.incidents import (
     CATEGORIES,
     DETERMINATIONS,
@@ -123,6 +123,12 @@ class ExternalReferenceSchema(RequestSchema):
     external_id = fields.String(validate=_text(200, min_length=1, control=False))
 
 
+_INDICATOR_VALUES = (
+    "Each value is of its type: an IPv4/IPv6 address or network, a domain name, an "
+    "absolute URL, an e-mail address, or an MD5/SHA-1/SHA-256/SHA-512 hex digest."
+)
+
+
 def _times_in_order(data: Mapping[str, Any]) -> None:
     first, last = data.get("first_seen"), data.get("last_seen")
     if isinstance(first, datetime) and isinstance(last, datetime) and last < first:
@@ -132,7 +138,10 @@ def _times_in_order(data: Mapping[str, Any]) -> None:
 def _seen(**kwargs: Any) -> fields.AwareDateTime:
     return fields.AwareDateTime(
         default_timezone=UTC,
-        metadata={"description": "ISO-8601 (UTC unless a zone is given)."},
+        metadata={
+            "description": "ISO-8601 (UTC unless a zone is given).",
+            "checked": "last_seen is not before first_seen.",
+        },
         **kwargs,
     )
 
@@ -147,11 +156,11 @@ class IncidentCreateSchema(RequestSchema):
     investigation_status = fields.String(
         load_default="new", validate=validate.OneOf(INVESTIGATION_STATUSES)
     )
-    criticality = fields.Integer(strict=True, validate=validate.Range(min=0, max=100))
+    criticality = StrictInteger(validate=validate.Range(min=0, max=100))
     first_seen = _seen(required=True)
     last_seen = _seen()
     affected_asns = fields.List(
-        fields.Integer(strict=True, validate=_ASN),
+        StrictInteger(validate=_ASN),
         load_default=list,
         validate=validate.Length(max=100),
     )
@@ -159,6 +168,7 @@ class IncidentCreateSchema(RequestSchema):
         fields.String(validate=[validate.Length(max=50), ip_or_network]),
         load_default=list,
         validate=validate.Length(max=100),
+        metadata={"checked": "Each an IPv4 or IPv6 address or CIDR network."},
     )
     affected_services = fields.List(
         Name(max_length=100, validate=[storable]),
@@ -166,23 +176,35 @@ class IncidentCreateSchema(RequestSchema):
         validate=validate.Length(max=50),
     )
     indicators = fields.List(
-        fields.Nested(IndicatorSchema), load_default=list, validate=validate.Length(max=500)
+        fields.Nested(IndicatorSchema),
+        load_default=list,
+        validate=validate.Length(max=500),
+        metadata={"checked": _INDICATOR_VALUES},
     )
     tlp = fields.String(load_default="amber", validate=validate.OneOf(TLP_LABELS))
     collection = fields.String(
         required=True,
         validate=_text(100, min_length=1, control=False),
-        metadata={"description": "Id or alias of a collection you may write."},
+        metadata={
+            "description": "Id or alias of a collection you may write.",
+            "checked": "Names a collection the caller may write.",
+        },
     )
     recipients = fields.List(
         Name(validate=[storable]),
         load_default=list,
         validate=validate.Length(max=50),
-        metadata={"description": "Organisation names that may see AMBER+STRICT and RED."},
+        metadata={
+            "description": "Organisation names that may see AMBER+STRICT and RED.",
+            "checked": "Each names a member organisation.",
+        },
     )
     unattributed = StrictBoolean(load_default=False)
     external_references = fields.List(
-        fields.Nested(ExternalReferenceSchema), load_default=list, validate=validate.Length(max=20)
+        fields.Nested(ExternalReferenceSchema),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={"checked": "Each url is an absolute http(s) URL."},
     )
 
     @validates_schema
@@ -193,14 +215,18 @@ class IncidentCreateSchema(RequestSchema):
 class IncidentPatchSchema(RequestSchema):
     """Changes to an incident; fields left out stay as they are. Indicators are added."""
 
+    json_schema: ClassVar[dict[str, Any]] = {"minProperties": 1}
+
     title = Name(max_length=300, validate=[storable])
     description = fields.String(validate=_text(10_000))
     determination = fields.String(validate=validate.OneOf(DETERMINATIONS))
     investigation_status = fields.String(validate=validate.OneOf(INVESTIGATION_STATUSES))
-    criticality = fields.Integer(strict=True, validate=validate.Range(min=0, max=100))
+    criticality = StrictInteger(validate=validate.Range(min=0, max=100))
     last_seen = _seen()
     add_indicators = fields.List(
-        fields.Nested(IndicatorSchema), validate=validate.Length(min=1, max=500)
+        fields.Nested(IndicatorSchema),
+        validate=validate.Length(min=1, max=500),
+        metadata={"checked": _INDICATOR_VALUES},
     )
 
     @validates_schema
@@ -212,9 +238,7 @@ class IncidentPatchSchema(RequestSchema):
 class SightingCreateSchema(RequestSchema):
     """Your organisation saw this incident's activity too."""
 
-    count = fields.Integer(
-        strict=True, load_default=1, validate=validate.Range(min=1, max=999_999_999)
-    )
+    count = StrictInteger(load_default=1, validate=validate.Range(min=1, max=999_999_999))
     first_seen = _seen()
     last_seen = _seen()
     description = fields.String(validate=_text(10_000))
@@ -254,10 +278,16 @@ class IncidentQuerySchema(RequestSchema):
     sector = fields.String(
         validate=validate.OneOf(SECTORS), metadata={"description": "The reporter's sector."}
     )
-    asn = fields.Integer(validate=_ASN, metadata={"description": "An affected ASN."})
+    asn = fields.Integer(
+        validate=_ASN,
+        metadata={"description": "An affected ASN.", "checked": "A public or private AS number."},
+    )
     ip = fields.String(
         validate=[validate.Length(max=50), ip_or_network],
-        metadata={"description": "An address or CIDR network the indicators fall in."},
+        metadata={
+            "description": "An address or CIDR network the indicators fall in.",
+            "checked": "An IPv4 or IPv6 address or CIDR network.",
+        },
     )
     q = fields.String(
         validate=[validate.Length(min=1, max=200), printable],
@@ -268,7 +298,12 @@ class IncidentQuerySchema(RequestSchema):
     )
     until = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "Reported before."})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = Cursor(metadata={"description": "The `next` of the previous page."})
+    cursor = Cursor(
+        metadata={
+            "description": "The `next` of the previous page.",
+            "checked": "A cursor this server handed out.",
+        }
+    )
 
 
 class StatsQuerySchema(RequestSchema):

@@ -41,6 +41,15 @@ def _secret() -> str:
     return secret
 
 
+# An incident id as STIX writes it; any other string names no incident (404).
+INCIDENT_PATH: dict[str, dict[str, Any]] = {
+    "incident_id": {
+        "type": "string",
+        "pattern": "^incident--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    }
+}
+
+
 @api.post("/incidents")
 @operation(
     "Report an incident; the hub stores it as STIX 2.1 (analysts)",
@@ -95,6 +104,7 @@ def list_incidents() -> Response:
 @api.get("/incidents/<incident_id>")
 @operation(
     "One incident with its objects, sightings, notes and correlations",
+    path=INCIDENT_PATH,
     query=NoParameters,
     response=IncidentDetailSchema,
 )
@@ -106,7 +116,12 @@ def get_incident(incident_id: str) -> Response:
 
 
 @api.get("/incidents/<incident_id>/stix")
-@operation("The incident as a STIX 2.1 bundle", query=NoParameters, response=BundleSchema)
+@operation(
+    "The incident as a STIX 2.1 bundle",
+    query=NoParameters,
+    response=BundleSchema,
+    path=INCIDENT_PATH,
+)
 def get_incident_stix(incident_id: str) -> Response:
     load_query(NoParameters())
     incident, bundle = incident_reads.incident_bundle(
@@ -119,6 +134,7 @@ def get_incident_stix(incident_id: str) -> Response:
 @api.patch("/incidents/<incident_id>")
 @operation(
     "Update an incident: a new STIX version (the reporting organisation)",
+    path=INCIDENT_PATH,
     body=IncidentPatchSchema,
     response=IncidentDetailSchema,
 )
@@ -136,6 +152,7 @@ def update_incident(incident_id: str) -> Response:
 @api.post("/incidents/<incident_id>/sightings")
 @operation(
     "Record that your organisation saw this incident (a STIX sighting)",
+    path=INCIDENT_PATH,
     body=SightingCreateSchema,
     response=IncidentDetailSchema,
     status=201,
@@ -153,6 +170,7 @@ def create_sighting(incident_id: str) -> Response:
 @api.post("/incidents/<incident_id>/notes")
 @operation(
     "Add a note to an incident (a STIX note)",
+    path=INCIDENT_PATH,
     body=NoteCreateSchema,
     response=IncidentDetailSchema,
     status=201,

@@ -35,6 +35,7 @@ class Operation:
     response: type[Schema] | None
     status: int
     media_type: str
+    path: dict[str, dict[str, Any]]
 
 
 _operations: dict[str, Operation] = {}
@@ -48,11 +49,18 @@ def operation(
     response: type[Schema] | None = None,
     status: int = 200,
     media_type: str = JSON_MEDIA_TYPE,
+    path: dict[str, dict[str, Any]] | None = None,
 ) -> Callable[[View], View]:
-    """Declare what a view takes and returns, for the OpenAPI document."""
+    """Declare what a view takes and returns, for the OpenAPI document.
+
+    ``path`` gives the JSON Schema of string path parameters whose form is
+    known (a STIX id, say); others are plain strings.
+    """
 
     def register(view: View) -> View:
-        _operations[_key(view)] = Operation(summary, query, body, response, status, media_type)
+        _operations[_key(view)] = Operation(
+            summary, query, body, response, status, media_type, dict(path or {})
+        )
         return view
 
     return register
@@ -114,7 +122,7 @@ def _operation(rule: str, op: Operation, components: dict[str, Any]) -> dict[str
             "name": name,
             "in": "path",
             "required": True,
-            "schema": _PATH_ID if converter == "int" else {"type": "string"},
+            "schema": _PATH_ID if converter == "int" else op.path.get(name, {"type": "string"}),
         }
         for converter, name in _PATH_PARAMETER.findall(rule)
     ]
@@ -206,6 +214,12 @@ def field_to_json_schema(field: fields.Field[Any], components: dict[str, Any]) -
     description = field.metadata.get("description")
     if description:
         doc["description"] = description
+    # A rule no JSON Schema keyword states (a cursor this server issued, an
+    # address that parses, a collection the caller may write): named for
+    # clients, which then know a well-formed value may still be refused.
+    checked = field.metadata.get("checked")
+    if checked:
+        doc["x-checked"] = checked
     return doc
 
 

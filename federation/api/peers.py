@@ -5,12 +5,14 @@ Credentials are write-only: accepted when a peer is created, never returned.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from flask import Response, current_app, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from federation.api.blueprint import api, load_body, load_query, no_content, reply
 from federation.api.openapi import operation
-from federation.api.schemas import Name, NoParameters, RequestSchema, StrictBoolean
+from federation.api.schemas import Name, NoParameters, RequestSchema, StrictBoolean, StrictInteger
 from federation.domain.peers import PEER_TLP_CHOICES, Direction
 from federation.domain.sealing import PeerCredentials
 from federation.services import peers
@@ -65,23 +67,53 @@ class PeerListSchema(Schema):
 class PeerCreateSchema(RequestSchema):
     """A new peer link; ``password`` and ``token`` are write-only."""
 
-    name = Name(required=True)
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    collection = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    local_collection = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    # What _one_kind_of_credentials checks: user and password together or
+    # neither, and never a token beside them.
+    json_schema: ClassVar[dict[str, Any]] = {
+        "allOf": [
+            {
+                "anyOf": [
+                    {"required": ["user", "password"]},
+                    {"not": {"anyOf": [{"required": ["user"]}, {"required": ["password"]}]}},
+                ]
+            },
+            {"not": {"required": ["token", "user"]}},
+        ]
+    }
+
+    name = Name(required=True, metadata={"checked": "Without '/'; no other peer has it."})
+    url = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"checked": "An http(s) URL of a TAXII 2.1 API root, without credentials."},
+    )
+    collection = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"checked": "The remote collection id or alias, without slashes."},
+    )
+    local_collection = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"checked": "Names a collection of this hub."},
+    )
     direction = fields.String(
         load_default=Direction.BOTH.value, validate=validate.OneOf([d.value for d in Direction])
     )
-    max_tlp = fields.String(load_default="green", validate=validate.OneOf(PEER_TLP_CHOICES))
+    max_tlp = fields.String(
+        load_default="green",
+        validate=validate.OneOf(PEER_TLP_CHOICES),
+        metadata={"checked": "amber only with trusted_amber."},
+    )
     trusted_amber = StrictBoolean(load_default=False)
-    interval = fields.Integer(
-        load_default=peers.DEFAULT_INTERVAL, strict=True, validate=validate.Range(1, 604800)
+    interval = StrictInteger(
+        load_default=peers.DEFAULT_INTERVAL, validate=validate.Range(1, 604800)
     )
     user = fields.String(validate=validate.Length(min=1, max=200))
     password = fields.String(load_only=True, validate=validate.Length(min=1, max=1000))
     token = fields.String(load_only=True, validate=validate.Length(min=1, max=1000))
-    organisation = Name()
-    account = Name()
+    organisation = Name(metadata={"checked": "Names a member organisation, if given."})
+    account = Name(metadata={"checked": "Names an account with the peer role."})
 
     @validates_schema
     def _one_kind_of_credentials(self, data: dict[str, object], **_: object) -> None:
@@ -122,8 +154,14 @@ def create_peer() -> Response:
     return reply(PeerSchema(), report.as_dict(), 201, location)
 
 
+# A peer's name as stored: 1 to 200 characters, no control character, no '/'.
+PEER_PATH: dict[str, dict[str, Any]] = {
+    "name": {"type": "string", "maxLength": 200, "pattern": "^[^/\\u0000-\\u001f]+$"}
+}
+
+
 @api.get("/peers/<name>")
-@operation("One peer (hub admins)", query=NoParameters, response=PeerSchema)
+@operation("One peer (hub admins)", query=NoParameters, response=PeerSchema, path=PEER_PATH)
 def get_peer(name: str) -> Response:
     load_query(NoParameters())
     report = peers.peer_report(db_session(), current_viewer(), name)
@@ -132,7 +170,10 @@ def get_peer(name: str) -> Response:
 
 @api.delete("/peers/<name>")
 @operation(
-    "Remove a peer link; the objects it brought stay (hub admins)", query=NoParameters, status=204
+    "Remove a peer link; the objects it brought stay (hub admins)",
+    query=NoParameters,
+    status=204,
+    path=PEER_PATH,
 )
 def delete_peer(name: str) -> Response:
     load_query(NoParameters())

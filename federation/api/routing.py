@@ -46,7 +46,10 @@ class NetworkCreateSchema(RequestSchema):
     network = fields.String(
         required=True,
         validate=[validate.Length(min=1, max=100), printable],
-        metadata={"description": "198.51.100.0/24, 2001:db8::/32, AS64500 or 64500."},
+        metadata={
+            "description": "198.51.100.0/24, 2001:db8::/32, AS64500 or 64500.",
+            "checked": "A prefix without host bits, or an AS number, that no other member claims.",
+        },
     )
 
 
@@ -67,11 +70,16 @@ class WebhookSetSchema(RequestSchema):
     """A webhook URL and, optionally, the signing secret (the hub makes one if left out)."""
 
     url = fields.String(
-        required=True, validate=[validate.Length(min=1, max=MAX_URL_LENGTH), printable]
+        required=True,
+        validate=[validate.Length(min=1, max=MAX_URL_LENGTH), printable],
+        metadata={"checked": "An absolute http(s) URL of a public host (unless allowed)."},
     )
     secret = fields.String(
         validate=validate.Length(min=MIN_SECRET_LENGTH, max=MAX_SECRET_LENGTH),
-        metadata={"description": "HMAC-SHA256 key for X-Federation-Signature; write-only."},
+        metadata={
+            "description": "HMAC-SHA256 key for X-Federation-Signature; write-only.",
+            "checked": "Printable text, not blank.",
+        },
     )
 
 

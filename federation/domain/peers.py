@@ -44,11 +44,17 @@ def peer_max_tlp(label: str, *, trusted_amber: bool) -> Tlp:
     try:
         level = Tlp.parse(label)
     except ValueError as exc:
-        raise UnprocessableError(str(exc)) from None
+        raise UnprocessableError(str(exc), details={"max_tlp": [str(exc)]}) from None
     if level > Tlp.AMBER:
-        raise UnprocessableError(f"TLP:{level.label.upper()} is never shared with peers")
+        raise UnprocessableError(
+            f"TLP:{level.label.upper()} is never shared with peers",
+            details={"max_tlp": ["AMBER+STRICT and RED are never shared with peers."]},
+        )
     if level == Tlp.AMBER and not trusted_amber:
-        raise UnprocessableError("a peer may carry AMBER only when it is marked trusted for AMBER")
+        raise UnprocessableError(
+            "a peer may carry AMBER only when it is marked trusted for AMBER",
+            details={"max_tlp": ["AMBER needs trusted_amber."]},
+        )
     return level
 
 

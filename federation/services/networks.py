@@ -227,10 +227,13 @@ def set_webhook(
     """
     try:
         checked_url = webhooks.check_url(url)
-        made = None if secret is not None else webhooks.new_secret()
+    except ValueError as exc:
+        raise UnprocessableError(str(exc), details={"url": [str(exc)]}) from None
+    made = None if secret is not None else webhooks.new_secret()
+    try:
         checked_secret = webhooks.check_secret(secret if secret is not None else str(made))
     except ValueError as exc:
-        raise UnprocessableError(str(exc)) from None
+        raise UnprocessableError(str(exc), details={"secret": [str(exc)]}) from None
     begin_write(session)
     org = organisation_for(session, viewer, org_id)
     settings = _settings(session, org.id)

@@ -100,11 +100,17 @@ def add_peer(session: Session, secret_key: str, settings: PeerSettings) -> Peer:
     url = _api_root_url(settings.url)
     remote_collection = settings.collection.strip()
     if not remote_collection or len(remote_collection) > 200 or "/" in remote_collection:
-        raise UnprocessableError("the remote collection is its id (or alias), without slashes")
+        raise UnprocessableError(
+            "the remote collection is its id (or alias), without slashes",
+            details={"collection": ["Its id or alias, without slashes."]},
+        )
     try:
         direction = Direction(settings.direction)
     except ValueError:
-        raise UnprocessableError("direction is one of pull, push, both") from None
+        raise UnprocessableError(
+            "direction is one of pull, push, both",
+            details={"direction": ["One of pull, push, both."]},
+        ) from None
     level = peer_max_tlp(settings.max_tlp, trusted_amber=settings.trusted_amber)
     if not 1 <= settings.interval <= 7 * 24 * 3600:
         raise UnprocessableError("the interval is 1 second to 7 days")
@@ -120,7 +126,10 @@ def add_peer(session: Session, secret_key: str, settings: PeerSettings) -> Peer:
     if settings.account:
         account = accounts.account_named(session, settings.account)
         if account.role != Role.PEER:
-            raise UnprocessableError(f"account {account.name!r} must have the peer role")
+            raise UnprocessableError(
+                f"account {account.name!r} must have the peer role",
+                details={"account": ["Must have the peer role."]},
+            )
     organisation = _organisation(session, settings.organisation, name)
     peer = Peer(
         name=name,
@@ -283,16 +292,25 @@ def _organisation(session: Session, name: str | None, peer_name: str) -> Organis
 def _name(value: str) -> str:
     value = value.strip()
     if not value or len(value) > 200 or any(ord(c) < 32 for c in value) or "/" in value:
-        raise UnprocessableError("peer names are 1 to 200 printable characters, without '/'")
+        raise UnprocessableError(
+            "peer names are 1 to 200 printable characters, without '/'",
+            details={"name": ["1 to 200 printable characters, without '/'."]},
+        )
     return value
 
 
 def _api_root_url(value: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnprocessableError("the peer URL is an http(s) URL of a TAXII 2.1 API root")
+        raise UnprocessableError(
+            "the peer URL is an http(s) URL of a TAXII 2.1 API root",
+            details={"url": ["An http(s) URL of a TAXII 2.1 API root."]},
+        )
     if parts.username or parts.password:
-        raise UnprocessableError("put credentials in --user/--password or --token, not the URL")
+        raise UnprocessableError(
+            "put credentials in --user/--password or --token, not the URL",
+            details={"url": ["No credentials in the URL."]},
+        )
     url = parts.geturl()
     return url if url.endswith("/") else url + "/"
 
