@@ -81,8 +81,10 @@ def valid_input_is_accepted(ctx: Any, response: Any, case: schemathesis.Case) ->
         errors = response.json().get("errors")
         if errors in RULES_OUTSIDE_THE_SCHEMA:
             return
-        if isinstance(errors, dict) and errors and all(
-            _declares_a_further_check(ctx, case, name) for name in errors
+        if (
+            isinstance(errors, dict)
+            and errors
+            and all(_declares_a_further_check(ctx, case, name) for name in errors)
         ):
             return
     assert response.status_code not in (400, 422), response.text
