@@ -19,13 +19,14 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 
-from federation.api.schemas import INT32_MAX, NoParameters, storable_text
+from federation.api.schemas import INT32_MAX, NoParameters
 from federation.domain.errors import (
     BadRequestError,
     FederationError,
     NotFoundError,
     UnprocessableError,
 )
+from federation.domain.text import storable_text
 from federation.web.auth import current_viewer
 
 JSON_MEDIA_TYPE = "application/json"

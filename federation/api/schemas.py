@@ -78,20 +78,6 @@ def _bound(field: fields.Field[Any]) -> None:
         field.validators.append(no_nul)
 
 
-def storable_text(value: str) -> bool:
-    """Whether every backend can store ``value``: no NUL (PostgreSQL text refuses
-    it) and no unpaired surrogate (not encodable as UTF-8)."""
-    if "\x00" in value:
-        return False
-    if value.isascii():
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 @described(pattern="^[^\\x00]*$")
 def no_nul(value: str) -> None:
     """No NUL character (PostgreSQL text cannot hold one)."""

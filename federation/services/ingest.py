@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from federation import metrics
 from federation.domain.errors import ForbiddenError
+from federation.domain.text import storable_text
 from federation.domain.tlp import object_tlp
 from federation.domain.visibility import Viewer
 from federation.services.collections import CollectionAccess
@@ -218,7 +219,7 @@ def _identity_organisations(session: Session, objects: list[Any]) -> dict[str, i
     for raw in objects:
         if isinstance(raw, dict) and isinstance(raw.get(RECIPIENTS_PROPERTY), list):
             wanted.update(
-                r for r in raw[RECIPIENTS_PROPERTY] if isinstance(r, str) and _storable_text(r)
+                r for r in raw[RECIPIENTS_PROPERTY] if isinstance(r, str) and storable_text(r)
             )
     if not wanted:
         return {}
@@ -278,7 +279,7 @@ def _check_storable(document: dict[str, Any]) -> None:
             if depth > _MAX_DEPTH:
                 raise InvalidObjectError(f"the object nests deeper than {_MAX_DEPTH} levels")
             for key, item in value.items():
-                if not _storable_text(key):
+                if not storable_text(key):
                     raise InvalidObjectError(_UNSTORABLE_TEXT)
                 stack.append((item, depth + 1))
         elif isinstance(value, list):
@@ -286,7 +287,7 @@ def _check_storable(document: dict[str, Any]) -> None:
                 raise InvalidObjectError(f"the object nests deeper than {_MAX_DEPTH} levels")
             stack.extend((item, depth + 1) for item in value)
         elif isinstance(value, str):
-            if not _storable_text(value):
+            if not storable_text(value):
                 raise InvalidObjectError(_UNSTORABLE_TEXT)
         elif isinstance(value, float) and not math.isfinite(value):
             raise InvalidObjectError("the object holds a number too large for JSON")
@@ -295,20 +296,8 @@ def _check_storable(document: dict[str, Any]) -> None:
 _UNSTORABLE_TEXT = "the object holds a NUL character or an unpaired surrogate"
 
 
-def _storable_text(value: str) -> bool:
-    if "\x00" in value:
-        return False
-    if value.isascii():
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _text(value: str) -> str:
     """``value`` with anything unstorable replaced, for status entries."""
-    if _storable_text(value):
+    if storable_text(value):
         return value
     return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
