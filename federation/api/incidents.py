@@ -141,7 +141,7 @@ def get_incident_stix(incident_id: str) -> Response:
 def update_incident(incident_id: str) -> Response:
     session, viewer = db_session(), current_viewer()
     # An incident the caller cannot see is a 404 whatever the body says.
-    incident_reads.get_incident(session, viewer, incident_id, _secret())
+    incident_reads.require_visible(session, viewer, incident_id, _secret())
     changes = load_body(IncidentPatchSchema())
     incident_followup.update_incident(session, viewer, incident_id, changes, _secret())
     incident = incident_reads.get_incident(session, viewer, incident_id, _secret())
@@ -159,7 +159,7 @@ def update_incident(incident_id: str) -> Response:
 )
 def create_sighting(incident_id: str) -> Response:
     session, viewer = db_session(), current_viewer()
-    incident_reads.get_incident(session, viewer, incident_id, _secret())  # 404 before the body
+    incident_reads.require_visible(session, viewer, incident_id, _secret())
     data = load_body(SightingCreateSchema())
     incident_followup.add_sighting(session, viewer, incident_id, data, _secret())
     incident = incident_reads.get_incident(session, viewer, incident_id, _secret())
@@ -177,7 +177,7 @@ def create_sighting(incident_id: str) -> Response:
 )
 def create_note(incident_id: str) -> Response:
     session, viewer = db_session(), current_viewer()
-    incident_reads.get_incident(session, viewer, incident_id, _secret())  # 404 before the body
+    incident_reads.require_visible(session, viewer, incident_id, _secret())
     data = load_body(NoteCreateSchema())
     incident_followup.add_note(session, viewer, incident_id, data, _secret())
     incident = incident_reads.get_incident(session, viewer, incident_id, _secret())

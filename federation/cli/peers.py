@@ -133,7 +133,6 @@ def peer_show(name: str, as_json: bool) -> None:
     """Settings, checkpoints, health, lag and counters of peer NAME."""
     with session_scope() as session:
         data = peers.report(session, peers.peer_named(session, name)).as_dict()
-        session.commit()
     if as_json:
         click.echo(json.dumps(data))
         return

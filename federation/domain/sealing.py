@@ -47,10 +47,16 @@ class PeerCredentials:
         return f"PeerCredentials(kind={self.kind!r})"
 
 
-def _fernet(secret_key: str) -> Fernet:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE)
+def fernet_for(secret_key: str, purpose: bytes) -> Fernet:
+    """Fernet under a key HKDF derives from ``secret_key`` for one ``purpose``
+    label, so no two uses of the hub's secret share key material."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose)
     key = hkdf.derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _fernet(secret_key: str) -> Fernet:
+    return fernet_for(secret_key, _PURPOSE)
 
 
 def seal(secret_key: str, credentials: PeerCredentials) -> str:

@@ -9,7 +9,6 @@ covers it and a receiver can refuse replays.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -17,8 +16,8 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from federation.domain.sealing import fernet_for
 
 SIGNATURE_HEADER = "X-Federation-Signature"
 TIMESTAMP_HEADER = "X-Federation-Timestamp"
@@ -69,10 +68,7 @@ def check_url(url: str) -> str:
 
 
 def _fernet(secret_key: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(
-        secret_key.encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(key))
+    return fernet_for(secret_key, _HKDF_INFO)
 
 
 def encrypt_secret(secret_key: str, secret: str) -> str:

@@ -53,6 +53,12 @@ def get_incident(session: Session, viewer: Viewer, stix_id: str, secret_key: str
     return incident
 
 
+def require_visible(session: Session, viewer: Viewer, stix_id: str, secret_key: str) -> None:
+    """:class:`NotFoundError` unless ``viewer`` may see the incident: the cheap
+    check a follow-up makes before judging its body."""
+    find_incident(session, viewer, readable_collections(session, viewer), stix_id, secret_key)
+
+
 def find_incident(
     session: Session, viewer: Viewer, readable: Readable, stix_id: str, secret_key: str
 ) -> Incident:
