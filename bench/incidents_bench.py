@@ -31,9 +31,10 @@ from sqlalchemy import func, select, text
 from federation import create_app
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
-from federation.services import accounts, collections, ingest
-from federation.services.collections import access_for
-from federation.services.incident_stix import Reporter, build_report
+from federation.services.access import accounts, collections
+from federation.services.access.collections import access_for
+from federation.services.incidents.stix import Reporter, build_report
+from federation.services.objects import ingest
 from federation.storage import migrations
 from federation.storage.models import (
     Account,

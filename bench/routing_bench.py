@@ -28,7 +28,9 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from federation.services import accounts, collections, ingest, networks
+from federation.services.access import accounts, collections
+from federation.services.objects import ingest
+from federation.services.routing import networks
 from federation.storage import migrations
 from federation.storage.database import Database
 

@@ -43,7 +43,8 @@ from flask.testing import FlaskClient
 
 from federation import create_app
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
-from federation.services import accounts, collections, ingest
+from federation.services.access import accounts, collections
+from federation.services.objects import ingest
 from federation.storage import migrations
 from federation.web.db import database
 

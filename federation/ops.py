@@ -13,7 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
-from federation.services.peers import PeerReport, reports
+from federation.services.peering.peers import PeerReport, reports
 from federation.storage.migrations import head_revision
 from federation.web.db import database
 

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from federation import create_app
-from federation.services import accounts, collections
+from federation.services.access import accounts, collections
 from federation.storage import migrations
 from federation.storage.base import Base
 from federation.storage.database import Database

@@ -17,7 +17,7 @@ from federation.api.schemas import (
     described,
 )
 from federation.domain.roles import Role
-from federation.services import members
+from federation.services.access import members
 from federation.web.audit import request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session

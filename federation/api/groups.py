@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from federation.api.blueprint import api, load_body, load_query, no_content, reply
 from federation.api.openapi import operation
 from federation.api.schemas import Name, NoParameters, RequestSchema, no_commas
-from federation.services import groups as trust_groups
+from federation.services.access import groups as trust_groups
 from federation.web.audit import request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session

@@ -27,9 +27,9 @@ from federation.api.openapi import operation
 from federation.api.schemas import NoParameters
 from federation.domain.incidents import encode_cursor, ip_range
 from federation.domain.tlp import Tlp
-from federation.services import incident_followup, incident_reads, incident_stats, incidents
-from federation.services.incident_stix import SERVICES_PROPERTY
-from federation.services.incidents import Incident
+from federation.services.incidents import followup, reads, reports, stats
+from federation.services.incidents.reports import Incident
+from federation.services.incidents.stix import SERVICES_PROPERTY
 from federation.storage.incidents import IncidentFilter
 from federation.web.audit import audit_read, audit_write
 from federation.web.auth import current_viewer
@@ -60,8 +60,8 @@ INCIDENT_PATH: dict[str, dict[str, Any]] = {
 def create_incident() -> Response:
     report = load_body(IncidentCreateSchema())
     session, viewer = db_session(), current_viewer()
-    stix_id = incidents.create_incident(session, viewer, report)
-    incident = incident_reads.get_incident(session, viewer, stix_id, _secret())
+    stix_id = reports.create_incident(session, viewer, report)
+    incident = reads.get_incident(session, viewer, stix_id, _secret())
     _audit_write("api.create_incident", incident)
     location = url_for(".get_incident", incident_id=stix_id)
     return reply(IncidentDetailSchema(), detail(incident), 201, location)
@@ -87,9 +87,7 @@ def list_incidents() -> Response:
         until=query.get("until"),
         after=query.get("cursor"),
     )
-    page = incidents.list_incidents(
-        db_session(), current_viewer(), wanted, query["limit"], _secret()
-    )
+    page = reports.list_incidents(db_session(), current_viewer(), wanted, query["limit"], _secret())
     # A list spans collections and shows summaries, not STIX objects: one
     # event for the request, without access receipts.
     audit_write("api.list_incidents", None, len(page.incidents))
@@ -110,7 +108,7 @@ def list_incidents() -> Response:
 )
 def get_incident(incident_id: str) -> Response:
     load_query(NoParameters())
-    incident = incident_reads.get_incident(db_session(), current_viewer(), incident_id, _secret())
+    incident = reads.get_incident(db_session(), current_viewer(), incident_id, _secret())
     _audit_read("api.get_incident", incident)
     return reply(IncidentDetailSchema(), detail(incident))
 
@@ -124,9 +122,7 @@ def get_incident(incident_id: str) -> Response:
 )
 def get_incident_stix(incident_id: str) -> Response:
     load_query(NoParameters())
-    incident, bundle = incident_reads.incident_bundle(
-        db_session(), current_viewer(), incident_id, _secret()
-    )
+    incident, bundle = reads.incident_bundle(db_session(), current_viewer(), incident_id, _secret())
     _audit_read("api.get_incident_stix", incident)
     return reply(BundleSchema(), bundle)
 
@@ -141,10 +137,10 @@ def get_incident_stix(incident_id: str) -> Response:
 def update_incident(incident_id: str) -> Response:
     session, viewer = db_session(), current_viewer()
     # An incident the caller cannot see is a 404 whatever the body says.
-    incident_reads.require_visible(session, viewer, incident_id, _secret())
+    reads.require_visible(session, viewer, incident_id, _secret())
     changes = load_body(IncidentPatchSchema())
-    incident_followup.update_incident(session, viewer, incident_id, changes, _secret())
-    incident = incident_reads.get_incident(session, viewer, incident_id, _secret())
+    followup.update_incident(session, viewer, incident_id, changes, _secret())
+    incident = reads.get_incident(session, viewer, incident_id, _secret())
     _audit_write("api.update_incident", incident)
     return reply(IncidentDetailSchema(), detail(incident))
 
@@ -159,10 +155,10 @@ def update_incident(incident_id: str) -> Response:
 )
 def create_sighting(incident_id: str) -> Response:
     session, viewer = db_session(), current_viewer()
-    incident_reads.require_visible(session, viewer, incident_id, _secret())
+    reads.require_visible(session, viewer, incident_id, _secret())
     data = load_body(SightingCreateSchema())
-    incident_followup.add_sighting(session, viewer, incident_id, data, _secret())
-    incident = incident_reads.get_incident(session, viewer, incident_id, _secret())
+    followup.add_sighting(session, viewer, incident_id, data, _secret())
+    incident = reads.get_incident(session, viewer, incident_id, _secret())
     _audit_write("api.add_sighting", incident)
     return reply(IncidentDetailSchema(), detail(incident), 201)
 
@@ -177,10 +173,10 @@ def create_sighting(incident_id: str) -> Response:
 )
 def create_note(incident_id: str) -> Response:
     session, viewer = db_session(), current_viewer()
-    incident_reads.require_visible(session, viewer, incident_id, _secret())
+    reads.require_visible(session, viewer, incident_id, _secret())
     data = load_body(NoteCreateSchema())
-    incident_followup.add_note(session, viewer, incident_id, data, _secret())
-    incident = incident_reads.get_incident(session, viewer, incident_id, _secret())
+    followup.add_note(session, viewer, incident_id, data, _secret())
+    incident = reads.get_incident(session, viewer, incident_id, _secret())
     _audit_write("api.add_note", incident)
     return reply(IncidentDetailSchema(), detail(incident), 201)
 
@@ -193,8 +189,8 @@ def create_note(incident_id: str) -> Response:
 )
 def get_stats() -> Response:
     query = load_query(StatsQuerySchema())
-    stats = incident_stats.incident_stats(db_session(), current_viewer(), query["days"])
-    return reply(StatsSchema(), stats)
+    counts = stats.incident_stats(db_session(), current_viewer(), query["days"])
+    return reply(StatsSchema(), counts)
 
 
 def _audit_read(action: str, incident: Incident) -> None:
@@ -251,7 +247,7 @@ def detail(incident: Incident) -> dict[str, Any]:
         "notes": incident.notes,
         "objects": incident.objects,
         "correlations": {
-            "organisations": incident_reads.seen_by(incident),
+            "organisations": reads.seen_by(incident),
             "incidents": [
                 {
                     **summary(other),

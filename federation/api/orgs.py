@@ -19,7 +19,7 @@ from federation.api.schemas import (
     no_commas,
 )
 from federation.domain.roles import Sector
-from federation.services import organisations
+from federation.services.access import organisations
 from federation.web.audit import request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session

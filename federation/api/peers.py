@@ -15,7 +15,7 @@ from federation.api.openapi import operation
 from federation.api.schemas import Name, NoParameters, RequestSchema, StrictBoolean, StrictInteger
 from federation.domain.peers import PEER_TLP_CHOICES, Direction
 from federation.domain.sealing import PeerCredentials
-from federation.services import peers
+from federation.services.peering import peers
 from federation.web.audit import request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session

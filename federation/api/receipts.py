@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from federation.api.blueprint import api, load_query, reply
 from federation.api.openapi import operation
 from federation.api.schemas import RequestSchema
-from federation.services import organisations
+from federation.services.access import organisations
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
 

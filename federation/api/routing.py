@@ -14,7 +14,7 @@ from federation.api.blueprint import api, load_body, load_query, no_content, rep
 from federation.api.openapi import operation
 from federation.api.schemas import NoParameters, RequestSchema, printable
 from federation.domain.webhooks import MAX_SECRET_LENGTH, MAX_URL_LENGTH, MIN_SECRET_LENGTH
-from federation.services import networks
+from federation.services.routing import networks
 from federation.web.audit import request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session

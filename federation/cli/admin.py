@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from federation.cli.common import one_line_errors, session_scope
 from federation.domain.roles import Role, Sector
-from federation.services import accounts, collections
+from federation.services.access import accounts, collections
 
 
 @click.group("org")

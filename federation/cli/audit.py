@@ -8,8 +8,8 @@ import click
 from flask.cli import with_appcontext
 
 from federation.cli.common import one_line_errors, session_scope
-from federation.services import accounts, audit, disclosure
-from federation.services.collections import find_collection
+from federation.services.access import accounts, audit, disclosure
+from federation.services.access.collections import find_collection
 
 
 @click.command("audit")

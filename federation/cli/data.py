@@ -12,8 +12,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from federation.cli.common import one_line_errors, session_scope
-from federation.services import accounts, transfer
-from federation.services.collections import find_collection
+from federation.services.access import accounts
+from federation.services.access.collections import find_collection
+from federation.services.objects import transfer
 
 
 @click.command("import")

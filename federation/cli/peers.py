@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 from federation.cli.common import one_line_errors, session_scope
 from federation.domain.peers import PEER_TLP_CHOICES, Direction
 from federation.domain.sealing import PeerCredentials
-from federation.services import peers, worker
+from federation.services.peering import peers, worker
 from federation.web.db import database
 
 PASSWORD_ENV = "FEDERATION_PEER_PASSWORD"  # noqa: S105 - a variable name, not a secret

@@ -12,9 +12,9 @@ from flask.cli import with_appcontext
 
 from federation.cli.admin import org_group
 from federation.cli.common import one_line_errors, session_scope
-from federation.services import networks
-from federation.services.accounts import organisation_named
-from federation.services.webhooks import deliver_pending, list_deliveries
+from federation.services.access.accounts import organisation_named
+from federation.services.routing import networks
+from federation.services.routing.webhooks import deliver_pending, list_deliveries
 from federation.stix.timestamps import format_timestamp
 
 

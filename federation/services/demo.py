@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from federation.services import accounts, collections
+from federation.services.access import accounts, collections
 from federation.storage.base import utcnow
 from federation.storage.models import Account, ApiRoot, Collection, Organisation, Token
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
-from federation.services.collections import api_root_named
+from federation.services.access.collections import api_root_named
 from federation.taxii.blueprint import taxii, taxii_response
 from federation.taxii.media import TAXII_MEDIA_TYPE
 from federation.web.db import db_session

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 
-from federation.services.collections import CollectionAccess, collection_for, collections_for
+from federation.services.access.collections import CollectionAccess, collection_for, collections_for
 from federation.taxii.blueprint import taxii, taxii_response
 from federation.taxii.media import STIX_MEDIA_TYPE
 from federation.web.auth import current_viewer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 
-from federation.services.collections import list_api_roots
+from federation.services.access.collections import list_api_roots
 from federation.taxii.blueprint import taxii, taxii_response
 from federation.web.db import db_session
 

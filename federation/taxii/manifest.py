@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response
 
 from federation.domain.filters import format_date_added
-from federation.services import query
-from federation.services.collections import collection_for
+from federation.services.access.collections import collection_for
+from federation.services.objects import query
 from federation.taxii.blueprint import taxii, taxii_response
 from federation.taxii.media import STIX_MEDIA_TYPE
 from federation.taxii.paging import OBJECTS_PARAMS, date_headers, page_envelope, parse_request_query

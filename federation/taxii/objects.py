@@ -7,9 +7,9 @@ from typing import Any
 from flask import Response, current_app, json, request
 
 from federation.domain.errors import BadRequestError, UnprocessableError
-from federation.services import ingest, query
-from federation.services.collections import collection_for
-from federation.services.present import present
+from federation.services.access.collections import collection_for
+from federation.services.objects import ingest, query
+from federation.services.objects.present import present
 from federation.taxii.blueprint import taxii, taxii_response
 from federation.taxii.paging import (
     DELETE_PARAMS,

@@ -8,7 +8,7 @@ from flask import current_app, request
 
 from federation.domain.errors import BadRequestError
 from federation.domain.filters import ObjectQuery, format_date_added, parse_query
-from federation.services.query import Page
+from federation.services.objects.query import Page
 
 OBJECTS_PARAMS = frozenset(
     {

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Response
 
 from federation.domain.filters import format_date_added
-from federation.services import query
-from federation.services.collections import api_root_named
+from federation.services.access.collections import api_root_named
+from federation.services.objects import query
 from federation.storage.models import Status
 from federation.taxii.blueprint import taxii, taxii_response
 from federation.web.auth import current_viewer

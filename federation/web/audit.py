@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from flask import g, request
 
-from federation.services import audit
+from federation.services.access import audit
 from federation.storage.models import ObjectVersion
 from federation.web.auth import current_viewer
 from federation.web.db import db_session

@@ -14,7 +14,7 @@ from flask import current_app, g, request
 
 from federation.domain.errors import UnauthenticatedError
 from federation.domain.visibility import Viewer
-from federation.services.accounts import authenticate
+from federation.services.access.accounts import authenticate
 from federation.web.db import db_session
 
 

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from federation.services import accounts
+from federation.services.access import accounts
 from federation.storage.models import TrustGroup
 from federation.web.db import database
 from tests.conftest import Factory

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from federation.services import accounts
+from federation.services.access import accounts
 from federation.storage.database import Database
 from federation.storage.models import AuditEvent, RoutingSettings
 from tests.api.test_rest_orgs import assert_problem

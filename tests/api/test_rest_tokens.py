@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from federation.services import accounts
+from federation.services.access import accounts
 from federation.storage.database import Database
 from federation.storage.models import AuditEvent, Token
 from federation.taxii.media import TAXII_MEDIA_TYPE

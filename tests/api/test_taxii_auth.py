@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from federation.services import accounts
+from federation.services.access import accounts
 from federation.storage.base import utcnow
 from federation.storage.models import Account, Token
 from federation.taxii.media import TAXII_MEDIA_TYPE

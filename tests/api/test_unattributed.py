@@ -10,7 +10,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 
 from federation.cli import cli
-from federation.services import audit
+from federation.services.access import audit
 from federation.storage.models import AuditEvent, Organisation
 from federation.web.db import database
 from tests.conftest import Factory

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 
 from federation.domain.sealing import PeerCredentials
 from federation.peers.client import PushOutcome, RemoteError, RemotePage
-from federation.services import peers, sync
+from federation.services.peering import peers, sync
 from federation.storage.database import Database
 from tests.conftest import Factory
 from tests.helpers import Member, indicator, objects_url
@@ -142,7 +142,7 @@ class LocalHub:
         return body
 
     def sync(self, peer_id: int) -> sync.SyncResult:
-        from federation.services import leases
+        from federation.services.peering import leases
 
         owner = leases.new_lease_owner()
         with self.db.session() as session:

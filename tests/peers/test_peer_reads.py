@@ -39,7 +39,7 @@ def test_the_sql_rule_agrees_with_can_see_for_capped_viewers(
     peer = factory.member("Hub B", sector="hub", role="peer")
     collections = {d: uuid.UUID(factory.collection(default_tlp=d.label)) for d in Tlp}
     with db.session() as session:
-        from federation.services import accounts
+        from federation.services.access import accounts
 
         owner_view = accounts.viewer_for(accounts.account_named(session, owner.account))
         peer_view = accounts.viewer_for(accounts.account_named(session, peer.account))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from federation.services import sync
+from federation.services.peering import sync
 from federation.storage.models import ObjectVersion, Organisation, Peer
 from tests.peers.conftest import FakeRemote, LocalHub, named
 

@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
-from federation.services import accounts, audit, push
-from federation.services.present import pseudonym
+from federation.services.access import accounts, audit
+from federation.services.objects.present import pseudonym
+from federation.services.peering import push
 from federation.storage.models import AuditEvent
 from tests.peers.conftest import SECRET, FakeRemote, LocalHub, named
 

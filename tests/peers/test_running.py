@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from federation.domain.errors import ConflictError
-from federation.services import leases, worker
+from federation.services.peering import leases, worker
 from federation.storage.base import utcnow
 from federation.storage.models import Peer
 from tests.peers.conftest import SECRET, FakeRemote, LocalHub, named
@@ -181,7 +181,7 @@ def test_two_workers_share_the_peers_without_overlapping(
         time.sleep(0.05)
         return real_get_page(added_after, limit)
 
-    from federation.services import sync
+    from federation.services.peering import sync
 
     real_sync = sync.sync_peer
     active: set[int] = set()
@@ -224,7 +224,7 @@ def test_two_workers_share_the_peers_without_overlapping(
 def test_a_pass_stopped_between_pages_leaves_the_peer_due_for_the_rest(
     hub: LocalHub, remote: FakeRemote, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from federation.services import sync
+    from federation.services.peering import sync
 
     monkeypatch.setattr(sync, "PULL_PAGE_LIMIT", 2)
     peer_id = hub.add_peer(direction="pull", interval=3600)

@@ -22,7 +22,8 @@ from sqlalchemy import event, select
 
 from federation.domain.filters import ObjectQuery
 from federation.domain.visibility import Viewer
-from federation.services import accounts, collections, ingest, query
+from federation.services.access import accounts, collections
+from federation.services.objects import ingest, query
 from federation.storage.database import Database
 from federation.storage.models import ObjectVersion, Status
 from tests.conftest import Factory

@@ -9,9 +9,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from federation.domain.incidents import INCIDENT_EXTENSION_ID
-from federation.services import ingest
-from federation.services.accounts import authenticate
-from federation.services.collections import access_for, find_collection
+from federation.services.access.accounts import authenticate
+from federation.services.access.collections import access_for, find_collection
+from federation.services.objects import ingest
 from federation.storage.database import Database
 from federation.storage.models import IncidentValue, IncidentVersion
 from tests.conftest import Factory

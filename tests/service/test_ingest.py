@@ -18,7 +18,8 @@ from federation.domain.errors import ForbiddenError
 from federation.domain.filters import ObjectQuery, VersionFilter
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
 from federation.domain.visibility import Viewer
-from federation.services import accounts, collections, ingest, query
+from federation.services.access import accounts, collections
+from federation.services.objects import ingest, query
 from federation.storage.database import Database
 from federation.storage.models import (
     Collection,

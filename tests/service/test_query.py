@@ -19,8 +19,9 @@ from federation.domain.errors import NotFoundError
 from federation.domain.filters import ObjectQuery, VersionFilter, format_date_added, parse_query
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
 from federation.domain.visibility import Viewer
-from federation.services import accounts, collections, ingest, query
-from federation.services.query import Page
+from federation.services.access import accounts, collections
+from federation.services.objects import ingest, query
+from federation.services.objects.query import Page
 from federation.storage.database import Database
 from federation.storage.models import ObjectVersion
 from federation.storage.objects import select_versions

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
 from federation.domain.visibility import Viewer
-from federation.services import accounts, collections, ingest, networks
+from federation.services.access import accounts, collections
+from federation.services.objects import ingest
+from federation.services.routing import networks
 from federation.storage.database import Database
 from federation.storage.models import (
     AuditEvent,

@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from federation.cli import cli
 from federation.domain import webhooks
-from federation.services import networks
-from federation.services.webhooks import deliver_pending, list_deliveries
-from federation.services.worker import run_worker
+from federation.services.peering.worker import run_worker
+from federation.services.routing import networks
+from federation.services.routing.webhooks import deliver_pending, list_deliveries
 from federation.storage.base import utcnow
 from federation.storage.database import Database
 from federation.storage.models import WebhookDelivery

@@ -17,7 +17,7 @@ from federation.domain.visibility import (
     effective_tlp,
     grant_matches,
 )
-from federation.services import accounts
+from federation.services.access import accounts
 from federation.storage.database import Database
 from federation.storage.models import ObjectRecipient, ObjectVersion
 from federation.storage.visibility import visible_versions

@@ -18,9 +18,9 @@ from federation.domain.errors import ForbiddenError, NotFoundError, Unprocessabl
 from federation.domain.roles import Role
 from federation.domain.tokens import display_prefix, new_token, token_digest
 from federation.domain.visibility import Viewer
-from federation.services import audit
-from federation.services.accounts import OPERATOR_ACCOUNT, organisation_named
-from federation.services.stewardship import (
+from federation.services.access import audit
+from federation.services.access.accounts import OPERATOR_ACCOUNT, organisation_named
+from federation.services.access.stewardship import (
     check_choice,
     check_grantable,
     check_may_manage,
@@ -325,7 +325,7 @@ def _add_token(
 ) -> tuple[Token, str]:
     """Add a token to the transaction; return it and its secret, which is not stored.
 
-    Unlike :func:`federation.services.accounts.issue_token` this does not
+    Unlike :func:`federation.services.access.accounts.issue_token` this does not
     commit, so the token lands with the account or audit event it belongs to.
     """
     secret = new_token()

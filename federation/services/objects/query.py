@@ -18,7 +18,7 @@ from federation.domain.errors import ForbiddenError, NotFoundError
 from federation.domain.filters import ObjectQuery, encode_cursor
 from federation.domain.roles import Role
 from federation.domain.visibility import Viewer
-from federation.services.collections import CollectionAccess
+from federation.services.access.collections import CollectionAccess
 from federation.stix.timestamps import format_timestamp
 from federation.storage.models import ObjectVersion, Status
 from federation.storage.objects import any_visible, select_versions

@@ -21,8 +21,8 @@ from federation.domain.peers import Direction, peer_max_tlp
 from federation.domain.roles import Role, Sector
 from federation.domain.sealing import PeerCredentials, seal
 from federation.domain.visibility import Viewer
-from federation.services import accounts, audit
-from federation.services.collections import find_collection
+from federation.services.access import accounts, audit
+from federation.services.access.collections import find_collection
 from federation.services.transactions import commit_unique
 from federation.stix.timestamps import format_timestamp
 from federation.storage.base import utcnow

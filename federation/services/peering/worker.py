@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from federation.domain.errors import ConflictError
 from federation.peers.client import DEFAULT_TIMEOUT
-from federation.services import leases, webhooks
-from federation.services.peers import peer_named
-from federation.services.sync import Progress, SyncResult, sync_peer
+from federation.services.peering import leases
+from federation.services.peering.peers import peer_named
+from federation.services.peering.sync import Progress, SyncResult, sync_peer
+from federation.services.routing import webhooks
 from federation.storage.base import utcnow
 from federation.storage.models import Peer
 

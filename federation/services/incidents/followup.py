@@ -17,10 +17,10 @@ from federation.domain.errors import ForbiddenError
 from federation.domain.incidents import INCIDENT_EXTENSION_ID
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
-from federation.services.collections import CollectionAccess, access_for
-from federation.services.incident_index import LAST_SEEN_PROPERTY
-from federation.services.incident_reads import find_incident
-from federation.services.incident_stix import (
+from federation.services.access.collections import CollectionAccess, access_for
+from federation.services.incidents.reads import find_incident
+from federation.services.incidents.reports import Incident, readable_collections, store
+from federation.services.incidents.stix import (
     Reporter,
     follow_up,
     identity_object,
@@ -29,8 +29,8 @@ from federation.services.incident_stix import (
     now,
     stix_time,
 )
-from federation.services.incidents import Incident, readable_collections, store
-from federation.services.ingest import RECIPIENTS_PROPERTY
+from federation.services.indexing.incidents import LAST_SEEN_PROPERTY
+from federation.services.objects.ingest import RECIPIENTS_PROPERTY
 from federation.storage.models import Collection, ObjectVersion, Organisation
 
 

@@ -37,11 +37,11 @@ from federation.peers.client import (
     RemotePage,
     remote_collection,
 )
-from federation.services import leases
-from federation.services.collections import CollectionAccess
-from federation.services.ingest import add_objects
-from federation.services.peers import audit_transfer, collection_of, peer_viewer
-from federation.services.push import push_new_versions
+from federation.services.access.collections import CollectionAccess
+from federation.services.objects.ingest import add_objects
+from federation.services.peering import leases
+from federation.services.peering.peers import audit_transfer, collection_of, peer_viewer
+from federation.services.peering.push import push_new_versions
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
 from federation.storage.models import Peer, Status

@@ -21,9 +21,9 @@ from federation.domain.errors import ForbiddenError
 from federation.domain.text import storable_text
 from federation.domain.tlp import object_tlp
 from federation.domain.visibility import Viewer
-from federation.services.collections import CollectionAccess
-from federation.services.incident_index import index_new_versions
-from federation.services.routing import route_versions
+from federation.services.access.collections import CollectionAccess
+from federation.services.indexing.incidents import index_new_versions
+from federation.services.routing.deliver import route_versions
 from federation.stix.timestamps import format_timestamp
 from federation.stix.validate import InvalidObjectError, ValidatedObject, validate_object
 from federation.storage.base import utcnow

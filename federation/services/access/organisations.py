@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 from federation.domain.errors import ForbiddenError, NotFoundError
 from federation.domain.roles import Role, Sector
 from federation.domain.visibility import Viewer
-from federation.services import audit
-from federation.services.accounts import OPERATOR_ORGANISATION
-from federation.services.stewardship import (
+from federation.services.access import audit
+from federation.services.access.accounts import OPERATOR_ORGANISATION
+from federation.services.access.stewardship import (
     ADMIN_ROLES,
     check_choice,
     check_not_reserved,

@@ -1,6 +1,6 @@
 """Routing at ingest: deliver what names a member's network to that member.
 
-Called by :func:`federation.services.ingest.add_objects` for the versions a
+Called by :func:`federation.services.objects.ingest.add_objects` for the versions a
 request newly stores, inside its write transaction, so routing commits with
 the objects or not at all (DESIGN.md invariant 7). For each member owning an
 address or AS number that an object names (longest-prefix match), it
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from federation.domain.routing import RoutingTable, names_in_request, parse_claim
 from federation.domain.routing import route as plan_routes
-from federation.services.incident_index import index_new_versions
+from federation.services.indexing.incidents import index_new_versions
 from federation.storage.base import utcnow
 from federation.storage.models import (
     AuditEvent,

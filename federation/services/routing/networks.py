@@ -34,7 +34,7 @@ from federation.domain.errors import (
 from federation.domain.roles import Role
 from federation.domain.routing import parse_claim
 from federation.domain.visibility import Viewer
-from federation.services import audit
+from federation.services.access import audit
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
 from federation.storage.models import (

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from federation.domain.errors import UnprocessableError
 from federation.domain.filters import ObjectQuery, VersionFilter
 from federation.domain.visibility import Viewer
-from federation.services import audit
-from federation.services.collections import CollectionAccess
-from federation.services.ingest import add_objects
-from federation.services.present import present
-from federation.services.query import get_objects
+from federation.services.access import audit
+from federation.services.access.collections import CollectionAccess
+from federation.services.objects.ingest import add_objects
+from federation.services.objects.present import present
+from federation.services.objects.query import get_objects
 from federation.storage.models import Collection
 
 

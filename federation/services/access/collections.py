@@ -13,7 +13,7 @@ from federation.domain.errors import NotFoundError, UnprocessableError
 from federation.domain.roles import Sector, may_write
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer, grant_matches
-from federation.services.accounts import organisation_named
+from federation.services.access.accounts import organisation_named
 from federation.services.transactions import commit_unique
 from federation.storage.models import ApiRoot, Collection, CollectionGrant
 

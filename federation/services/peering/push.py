@@ -1,8 +1,8 @@
-"""Pushing a local collection's new versions to a peer (see ``federation.services.sync``).
+"""Pushing a local collection's new versions to a peer (see ``federation.services.peering.sync``).
 
 Which versions may go is :func:`federation.domain.peers.may_push`; how they
 look is what the peer's organisation would see (pseudonyms for unattributed
-posts, ``federation.services.present``). Hub-local properties that only mean
+posts, ``federation.services.objects.present``). Hub-local properties that only mean
 something here (the recipients list) are left out.
 """
 
@@ -20,10 +20,11 @@ from federation.domain.peers import PushCandidate, PushPolicy, may_push
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
 from federation.peers.client import RemoteCollection, encode, object_key
-from federation.services import audit, leases
-from federation.services.ingest import RECIPIENTS_PROPERTY
-from federation.services.peers import collection_of, peer_viewer
-from federation.services.present import present
+from federation.services.access import audit
+from federation.services.objects.ingest import RECIPIENTS_PROPERTY
+from federation.services.objects.present import present
+from federation.services.peering import leases
+from federation.services.peering.peers import collection_of, peer_viewer
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
 from federation.storage.models import ObjectVersion, Peer, PushFailure

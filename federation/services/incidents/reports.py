@@ -19,10 +19,10 @@ from federation.domain.errors import UnprocessableError
 from federation.domain.incidents import AFFECTED_ROLE, UNATTRIBUTED_SECTOR
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
-from federation.services import ingest
-from federation.services.collections import CollectionAccess, access_for
-from federation.services.incident_stix import Reporter, build_report
-from federation.services.present import present, pseudonym
+from federation.services.access.collections import CollectionAccess, access_for
+from federation.services.incidents.stix import Reporter, build_report
+from federation.services.objects import ingest
+from federation.services.objects.present import present, pseudonym
 from federation.stix.validate import InvalidObjectError, validate_object
 from federation.storage.incidents import (
     IncidentFilter,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from federation.domain.errors import ForbiddenError, NotFoundError, UnprocessableError
 from federation.domain.roles import Role
 from federation.domain.visibility import Viewer
-from federation.services import audit
+from federation.services.access import audit
 from federation.storage.models import ObjectVersion, Organisation
 
 

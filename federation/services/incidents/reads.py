@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session, aliased
 from federation.domain.errors import NotFoundError
 from federation.domain.incidents import AFFECTED_ROLE, is_incident_id
 from federation.domain.visibility import Viewer
-from federation.services.incidents import (
+from federation.services.incidents.reports import (
     Incident,
     count_links,
     presented_document,
     readable_collections,
     shown_incidents,
 )
-from federation.services.present import present
+from federation.services.objects.present import present
 from federation.storage.incidents import (
     IncidentFilter,
     Readable,

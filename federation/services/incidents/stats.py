@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from federation.domain.incidents import frequency_class
 from federation.domain.visibility import Viewer
-from federation.services.incidents import readable_collections
+from federation.services.incidents.reports import readable_collections
 from federation.storage.base import utcnow
 from federation.storage.incidents import Readable, latest_visible, shown_sector, visible, week_start
 from federation.storage.models import IncidentVersion

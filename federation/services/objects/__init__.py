@@ -1,0 +1,2 @@
+"""Objects in collections: adding versions, reading them back, presenting them
+to a reader, import and export."""

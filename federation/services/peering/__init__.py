@@ -1,0 +1,1 @@
+"""Federation with peers: links, pull and push, leases and the worker."""

@@ -1,0 +1,2 @@
+"""Routing to the responsible network: members' claims, deliveries to their
+inboxes, signed webhooks."""
