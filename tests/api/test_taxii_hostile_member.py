@@ -18,9 +18,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
+from federation.stix.markings import STANDARD_TLP_DEFINITIONS
 from federation.storage.database import Database
 from federation.storage.models import AuditEvent, ObjectVersion
-from federation.stix.markings import STANDARD_TLP_DEFINITIONS
 from tests.conftest import Factory
 from tests.helpers import ROOT, Member, indicator, objects_url
 

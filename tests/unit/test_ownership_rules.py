@@ -40,7 +40,8 @@ def test_a_post_may_name_only_its_poster_as_creator() -> None:
     assert authorship_error({"id": "x"}, [mine]) is None
     assert authorship_error({"created_by_ref": mine}, [mine]) is None
     problem = authorship_error({"created_by_ref": theirs}, [mine])
-    assert problem is not None and "created_by_ref" in problem
+    assert problem is not None
+    assert "created_by_ref" in problem
 
 
 def test_the_reserved_ids_are_the_nine_standard_tlp_markings() -> None:
