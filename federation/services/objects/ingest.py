@@ -58,6 +58,8 @@ class _Accepted:
     obj: ValidatedObject
     recipients: list[int]
     unattributed: bool
+    # The identity object of another member: that member's to publish.
+    foreign_identity: bool = False
     new: NewVersion | None = None
 
 
@@ -109,17 +111,17 @@ def add_objects(
         except InvalidObjectError as exc:
             failures.append(_entry(raw, str(exc)))
             continue
-        if _names_another_member(obj, viewer, identity_orgs):
-            failures.append(_entry(raw, not_creator_message(obj.id)))
-            continue
-        accepted.append(_Accepted(obj, recipients, hidden))
+        accepted.append(
+            _Accepted(obj, recipients, hidden, _names_another_member(obj, viewer, identity_orgs))
+        )
     withheld = _withheld_identities(viewer, accepted)
 
     begin_write(session)
     poster = Holder(viewer.organisation_id, source_peer)
-    # Relays (a peer link pulling, or a peer's account pushing) bring back
-    # versions this hub already holds; those stay idempotent successes so
-    # loops die out. Their status resources are never shown to a member.
+    # Relays (a peer link pulling, or another hub's peer account pushing)
+    # bring back versions this hub already holds; those stay idempotent
+    # successes so loops die out (DESIGN.md "Federation rules"). A pull's
+    # status stays on this hub; a pushing hub is one the operator admitted.
     relay = source_peer is not None or viewer.role == Role.PEER.value
     first_tick = next_tick(lock_collection(session, access.collection.id))
     held = existing_versions(session, access.collection.id, sorted({a.obj.id for a in accepted}))
@@ -140,7 +142,7 @@ def add_objects(
             # Each organisation's copy of an SCO is its own version: the
             # date_added it gets below, never that of another's copy.
             version = first_tick + len(new) * TICK
-        elif versions and not _may_add(poster, versions, version, relay, item.obj.data):
+        elif not _may_add(poster, versions, version, relay, item):
             failures.append(_entry(item.obj.data, not_creator_message(item.obj.id)))
             continue
         elif any(h.version == version for h in versions):
@@ -193,17 +195,21 @@ def add_objects(
 def _may_add(
     poster: Holder,
     versions: list[HeldVersion],
-    version: object,
+    version: datetime,
     relay: bool,
-    document: dict[str, Any],
+    item: _Accepted,
 ) -> bool:
     """Whether ``poster`` may post ``version`` of an object with ``versions`` held here."""
-    if is_standard_tlp(document):
+    if is_standard_tlp(item.obj.data):
         return True  # the hub's own definitions: the same content from anyone
-    first = versions[0]
-    if may_version(poster, Holder(first.owner_organisation_id, first.source_peer)):
+    if relay and any(h.version == version for h in versions):
         return True
-    return relay and any(h.version == version for h in versions)
+    if item.foreign_identity:
+        return False
+    if not versions:
+        return True
+    first = versions[0]
+    return may_version(poster, Holder(first.owner_organisation_id, first.source_peer))
 
 
 def _check_authorship(
