@@ -22,6 +22,7 @@ from federation.services.access import accounts
 from federation.services.access.collections import CollectionAccess
 from federation.services.objects import ingest, transfer
 from federation.services.objects.present import pseudonym
+from federation.services.peering import peers
 from federation.storage.database import Database
 from federation.storage.models import AuditEvent, Collection, ObjectVersion, Status
 from tests.conftest import Factory
@@ -92,6 +93,40 @@ def test_an_object_pulled_from_a_peer_is_versioned_only_through_that_peers_link(
     with db.session() as session:
         peers = session.scalars(select(ObjectVersion.source_peer).order_by(ObjectVersion.pk))
         assert list(peers) == ["hub-b", "hub-b"]
+
+
+def test_a_peers_pushes_and_this_hubs_pulls_from_it_are_one_link(
+    db: Database, factory: Factory, collection: str
+) -> None:
+    account = factory.member("Hub B", sector="hub", role="peer")
+    with db.session() as session:
+        settings = peers.PeerSettings(
+            name="hub-b",
+            url="https://hub-b.example/taxii2/root/",
+            collection="shared",
+            local_collection=collection,
+            organisation="Hub B",
+            account=account.account,
+        )
+        peers.add_peer(session, "k", settings)
+        pushing = accounts.viewer_for(accounts.account_named(session, account.account))
+    original = indicator(modified=V1, created_by_ref=f"identity--{uuid.uuid4()}")
+
+    pushed = add(db, pushing, collection, [original])
+    pulled = add(
+        db,
+        peer_link(pushing, "hub-b"),
+        collection,
+        [{**original, "modified": V2}],
+        source_peer="hub-b",
+    )
+
+    # Another hub relays others' objects: their authorship is not the link's.
+    assert outcome(pushed) == [None]
+    assert outcome(pulled) == [None]
+    with db.session() as session:
+        peers_of = session.scalars(select(ObjectVersion.source_peer).order_by(ObjectVersion.pk))
+        assert list(peers_of) == ["hub-b", "hub-b"]
 
 
 def test_a_peer_bringing_back_a_version_held_here_is_an_idempotent_success(

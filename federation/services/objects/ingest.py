@@ -31,7 +31,7 @@ from federation.stix.markings import check_reserved_marking, is_standard_tlp
 from federation.stix.timestamps import format_timestamp
 from federation.stix.validate import InvalidObjectError, ValidatedObject, validate_object
 from federation.storage.database import begin_write
-from federation.storage.models import Organisation, Status
+from federation.storage.models import Organisation, Peer, Status
 from federation.storage.objects import HeldVersion, existing_versions
 from federation.storage.versions import (
     TICK,
@@ -106,7 +106,7 @@ def add_objects(
             recipients = _recipients(obj.data, identity_orgs)
             flag = obj.data.get(UNATTRIBUTED_PROPERTY)
             hidden = unattributed or viewer.unattributed_default or flag is True
-            if source_peer is None:
+            if source_peer is None and viewer.role != Role.PEER.value:
                 _check_authorship(obj, viewer, hidden, pseudonym)
         except InvalidObjectError as exc:
             failures.append(_entry(raw, str(exc)))
@@ -116,6 +116,7 @@ def add_objects(
         )
     withheld = _withheld_identities(viewer, accepted)
 
+    source_peer = source_peer or _pushing_link(session, viewer)
     begin_write(session)
     poster = Holder(viewer.organisation_id, source_peer)
     # Relays (a peer link pulling, or another hub's peer account pushing)
@@ -210,6 +211,18 @@ def _may_add(
         return True
     first = versions[0]
     return may_version(poster, Holder(first.owner_organisation_id, first.source_peer))
+
+
+def _pushing_link(session: Session, viewer: Viewer) -> str | None:
+    """The peer link whose own account ``viewer`` is, when another hub pushes here.
+
+    Its pushes and this hub's pulls from it are one link, hence one creator
+    (DESIGN.md invariant 1), and its versions record where they came from.
+    """
+    if viewer.role != Role.PEER.value or not viewer.account_id:
+        return None
+    stmt = select(Peer.name).where(Peer.account_id == viewer.account_id).order_by(Peer.id)
+    return session.scalar(stmt.limit(1))
 
 
 def _check_authorship(
