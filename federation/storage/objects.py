@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,15 +40,20 @@ def select_versions(
     query: ObjectQuery,
     *,
     stix_id: str | None = None,
+    one_copy: bool = True,
 ) -> Select[ObjectVersion]:
     """Visible versions matching ``query``, oldest date_added first, one row past the limit.
 
-    The extra row tells the caller whether there is ``more``.
+    The extra row tells the caller whether there is ``more``. With
+    ``one_copy``, an unversioned object held by several organisations is
+    the earliest copy the viewer may see, never two (DESIGN.md invariant 1).
     """
     conditions: list[ColumnElement[bool]] = [
         ObjectVersion.collection_id == collection_id,
         visible_versions(viewer, default_tlp),
     ]
+    if one_copy:
+        conditions.append(_first_visible_copy(viewer, default_tlp))
     if stix_id is not None:
         conditions.append(ObjectVersion.stix_id == stix_id)
     if query.lower_bound is not None:
@@ -112,6 +118,34 @@ def _version_condition(
     return or_(*options)
 
 
+def is_shared(table: Any = ObjectVersion) -> ColumnElement[bool]:
+    """SQL for "an unversioned object (SCO)": neither created nor modified."""
+    return and_(table.created.is_(None), table.modified.is_(None))
+
+
+def _first_visible_copy(viewer: Viewer, default_tlp: Tlp) -> ColumnElement[bool]:
+    """Versioned rows, and of an unversioned object only the earliest visible copy.
+
+    Each organisation stores its own copy of a shared SCO, under its own
+    markings. Whoever may see several gets the first one added: a later copy
+    is always added after it, so the choice never changes under a poller and
+    no id appears twice in a page or across pages. Copies of one id are all
+    unversioned (the id names the type), so the other rows need no check.
+    """
+    other = aliased(ObjectVersion)
+    return or_(
+        ~is_shared(),
+        ~exists(
+            select(other.pk).where(
+                other.collection_id == ObjectVersion.collection_id,
+                other.stix_id == ObjectVersion.stix_id,
+                other.date_added < ObjectVersion.date_added,
+                visible_versions(viewer, default_tlp, other),
+            )
+        ),
+    )
+
+
 def _no_visible_neighbour(viewer: Viewer, default_tlp: Tlp, *, newer: bool) -> ColumnElement[bool]:
     other = aliased(ObjectVersion)
     order = (
@@ -121,6 +155,8 @@ def _no_visible_neighbour(viewer: Viewer, default_tlp: Tlp, *, newer: bool) -> C
         select(other.pk).where(
             other.collection_id == ObjectVersion.collection_id,
             other.stix_id == ObjectVersion.stix_id,
+            # Copies of a shared SCO are not versions of each other.
+            ~is_shared(other),
             order,
             visible_versions(viewer, default_tlp, other),
         )
@@ -141,28 +177,54 @@ def any_visible(
     return bool(session.scalar(stmt))
 
 
+@dataclass(frozen=True, slots=True)
+class HeldVersion:
+    """A version already stored, with who put it there."""
+
+    version: datetime
+    date_added: datetime
+    owner_organisation_id: int | None
+    source_peer: str | None
+    # Neither created nor modified: an unversioned object (SCO), of which
+    # every organisation may hold its own copy.
+    shared: bool
+
+
+_HELD_COLUMNS = (
+    ObjectVersion.version,
+    ObjectVersion.date_added,
+    ObjectVersion.owner_organisation_id,
+    ObjectVersion.source_peer,
+    ObjectVersion.created,
+    ObjectVersion.modified,
+)
+
+
 def existing_versions(
     session: Session, collection_id: uuid.UUID, stix_ids: Sequence[str]
-) -> dict[str, list[datetime]]:
-    """The versions already stored for each of ``stix_ids`` in the collection."""
-    found: dict[str, list[datetime]] = {}
+) -> dict[str, list[HeldVersion]]:
+    """The versions already stored for each of ``stix_ids`` in the collection, oldest first."""
+    found: dict[str, list[HeldVersion]] = {}
     if not stix_ids:
         return found
-    stmt: Select[str, datetime]
+    stmt: (
+        Select[Any]
+        | Select[str, datetime, datetime, int | None, str | None, datetime | None, datetime | None]
+    )
     if session.get_bind().dialect.name == "postgresql":
         stmt = _existing_versions_by_lookup(collection_id, stix_ids)
     else:
-        stmt = select(ObjectVersion.stix_id, ObjectVersion.version).where(
+        stmt = select(ObjectVersion.stix_id, *_HELD_COLUMNS).where(
             and_(ObjectVersion.collection_id == collection_id, ObjectVersion.stix_id.in_(stix_ids))
         )
-    for stix_id, version in session.execute(stmt):
-        found.setdefault(stix_id, []).append(version)
+    rows = sorted(session.execute(stmt), key=lambda row: row[2])
+    for stix_id, version, date_added, owner, peer, created, modified in rows:
+        held = HeldVersion(version, date_added, owner, peer, created is None and modified is None)
+        found.setdefault(stix_id, []).append(held)
     return found
 
 
-def _existing_versions_by_lookup(
-    collection_id: uuid.UUID, stix_ids: Sequence[str]
-) -> Select[str, datetime]:
+def _existing_versions_by_lookup(collection_id: uuid.UUID, stix_ids: Sequence[str]) -> Select[Any]:
     """One (collection_id, stix_id) index lookup per id, whatever the statistics say.
 
     Without statistics (autovacuum off, or a collection that grew since the
@@ -177,11 +239,11 @@ def _existing_versions_by_lookup(
         .render_derived(name="wanted")
     )
     versions = (
-        select(ObjectVersion.version)
+        select(*_HELD_COLUMNS)
         .where(
             ObjectVersion.collection_id == collection_id, ObjectVersion.stix_id == wanted.c.stix_id
         )
         .offset(0)
         .lateral("held")
     )
-    return select(wanted.c.stix_id, versions.c.version).join(versions, true())
+    return select(wanted.c.stix_id, *versions.c).join(versions, true())

@@ -1,4 +1,4 @@
-"""Objects: get, add, get one, delete one, versions (TAXII 2.1 sections 5.3-5.7)."""
+"""Objects: get, add, get one, delete one, versions (TAXII 2.1 sections 5.4-5.8)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import Response, current_app, json, request
 from federation.domain.errors import BadRequestError, UnprocessableError
 from federation.services.access.collections import collection_for
 from federation.services.objects import ingest, query
-from federation.services.objects.present import present
+from federation.services.objects.present import present, pseudonym
 from federation.taxii.blueprint import taxii, taxii_response
 from federation.taxii.paging import (
     DELETE_PARAMS,
@@ -21,7 +21,7 @@ from federation.taxii.paging import (
     parse_request_query,
 )
 from federation.taxii.status import status_resource
-from federation.web.audit import audit_read, audit_write
+from federation.web.audit import audit_read, request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
 
@@ -43,14 +43,24 @@ def get_objects(root: str, collection_id: str) -> Response:
 
 @taxii.post(OBJECTS)
 def add_objects(root: str, collection_id: str) -> Response:
-    """Add an envelope of objects; each succeeds or fails on its own (section 5.4)."""
+    """Add an envelope of objects; each succeeds or fails on its own (section 5.5).
+
+    The write and its audit event commit together.
+    """
     if request.args:
         raise BadRequestError("adding objects takes no query parameters")
     session, viewer = db_session(), current_viewer()
     access = collection_for(session, viewer, root, collection_id)
     objects = _envelope_objects(request.get_data())
-    status = ingest.add_objects(session, viewer, access, objects)
-    audit_write("taxii.add_objects", access.collection.id, status.success_count)
+    secret_key = current_app.config["SECRET_KEY"]
+    status = ingest.add_objects(
+        session,
+        viewer,
+        access,
+        objects,
+        pseudonym=lambda stix_id: pseudonym(secret_key, stix_id),
+        audit_as=ingest.AuditAs("taxii.add_objects", request_meta()),
+    )
     return taxii_response(status_resource(status), status=202)
 
 
@@ -69,12 +79,19 @@ def get_object(root: str, collection_id: str, object_id: str) -> Response:
 
 @taxii.delete(OBJECTS + "<object_id>/")
 def delete_object(root: str, collection_id: str, object_id: str) -> Response:
-    """Delete the matching versions of one object from this hub (section 5.6)."""
+    """Delete the matching versions of one object from this hub (section 5.7)."""
     filters = parse_request_query(DELETE_PARAMS, default_version="all")
     session, viewer = db_session(), current_viewer()
     access = collection_for(session, viewer, root, collection_id)
-    deleted = query.delete_object(session, viewer, access, object_id, filters)
-    audit_write("taxii.delete_object", access.collection.id, deleted, detail=object_id[:300])
+    query.delete_object(
+        session,
+        viewer,
+        access,
+        object_id,
+        filters,
+        audit_as="taxii.delete_object",
+        meta=request_meta(),
+    )
     return taxii_response({})
 
 

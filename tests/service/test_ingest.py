@@ -20,6 +20,7 @@ from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
 from federation.domain.visibility import Viewer
 from federation.services.access import accounts, collections
 from federation.services.objects import ingest, query
+from federation.storage import versions
 from federation.storage.database import Database
 from federation.storage.models import (
     Collection,
@@ -121,7 +122,9 @@ def test_a_repost_with_a_different_body_never_overwrites_the_stored_version(
     other_org = viewer_of(db, factory.member("Second ISP"))
     status = add(db, other_org, collection, [changed])
 
-    assert status.success_count == 1
+    # Another organisation may not post versions of it at all (STIX 2.1 section 3.6).
+    assert (status.success_count, status.failure_count) == (0, 1)
+    assert "only its creator may add versions" in status.failures[0]["message"]
     [after] = stored(db, collection)
     assert after.document == original
     assert (after.pk, after.date_added) == (before.pk, before.date_added)
@@ -214,17 +217,24 @@ def test_reposting_a_revoked_version_changes_nothing(
     assert [r.document.get("revoked") for r in rows] == [None, True]
 
 
-def test_an_sco_without_modified_is_one_version_however_often_posted(
+def test_an_sco_without_modified_is_one_version_per_organisation_however_often_posted(
     db: Database, factory: Factory, analyst: Viewer, collection: str
 ) -> None:
     address = ipv4()
     first = add(db, analyst, collection, [address])
     add(db, analyst, collection, [address])
     add(db, analyst, collection, [address, dict(address), ipv4("203.0.113.9")])
-    add(db, viewer_of(db, factory.member("Second ISP")), collection, [address])
+    second = viewer_of(db, factory.member("Second ISP"))
+    add(db, second, collection, [address])
+    add(db, second, collection, [address])
 
     rows = stored(db, collection)
-    assert [r.stix_id for r in rows] == [address["id"], ipv4("203.0.113.9")["id"]]
+    # Each organisation holds its own copy of a shared SCO (DESIGN.md invariant 1).
+    assert [(r.stix_id, r.owner_organisation_id) for r in rows] == [
+        (address["id"], analyst.organisation_id),
+        (ipv4("203.0.113.9")["id"], analyst.organisation_id),
+        (address["id"], second.organisation_id),
+    ]
     sco = rows[0]
     assert sco.modified is None
     assert sco.created is None
@@ -357,9 +367,9 @@ def test_date_added_keeps_increasing_when_the_clock_steps_back(
     assert newest is not None
 
     # An NTP correction, or a worker whose clock lags behind the others.
-    monkeypatch.setattr(ingest, "utcnow", lambda: newest - timedelta(hours=1))
+    monkeypatch.setattr(versions, "utcnow", lambda: newest - timedelta(hours=1))
     add(db, analyst, collection, [indicator(), indicator()])
-    monkeypatch.setattr(ingest, "utcnow", lambda: newest)
+    monkeypatch.setattr(versions, "utcnow", lambda: newest)
     add(db, analyst, collection, [indicator()])
 
     added = [r.date_added for r in stored(db, collection)]
@@ -381,7 +391,7 @@ def test_two_collections_keep_independent_date_added(
 ) -> None:
     first, second = factory.collection(), factory.collection()
     frozen = datetime(2030, 1, 1, tzinfo=UTC)
-    monkeypatch.setattr(ingest, "utcnow", lambda: frozen)
+    monkeypatch.setattr(versions, "utcnow", lambda: frozen)
 
     add(db, analyst, first, [indicator() for _ in range(3)])
     add(db, analyst, second, [indicator() for _ in range(2)])

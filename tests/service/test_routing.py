@@ -266,10 +266,10 @@ def test_a_failed_add_stores_neither_the_objects_nor_their_routing(
     with db.session() as session:
         networks.set_webhook(session, None, routed_org, "http://127.0.0.1:9/hook", "k")
 
-    def broken_store(*_args: Any) -> None:
+    def broken_store(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ingest, "_store", broken_store)
+    monkeypatch.setattr(ingest, "append_versions", broken_store)
     with pytest.raises(RuntimeError):
         add(db, poster, collection, incident_bundle())
     with db.session() as session:

@@ -39,8 +39,35 @@ def record(
     detail: str = "",
 ) -> None:
     """Append one event to the audit log, committing it with the current write transaction."""
-    meta = meta or RequestMeta()
     ensure_write(session)
+    add_event(
+        session,
+        viewer,
+        action,
+        collection_id=collection_id,
+        object_count=object_count,
+        meta=meta,
+        detail=detail,
+    )
+    session.commit()
+
+
+def add_event(
+    session: Session,
+    viewer: Viewer,
+    action: str,
+    *,
+    collection_id: uuid.UUID | None = None,
+    object_count: int = 0,
+    meta: RequestMeta | None = None,
+    detail: str = "",
+) -> None:
+    """Add one event to the audit log in the caller's write transaction; the caller commits.
+
+    A write and its audit event commit together or not at all (DESIGN.md
+    invariant 8).
+    """
+    meta = meta or RequestMeta()
     session.add(
         AuditEvent(
             # 0 stands for no local account (a peer link without one).
@@ -55,7 +82,6 @@ def record(
             detail=detail[:1000],
         )
     )
-    session.commit()
 
 
 def record_read(

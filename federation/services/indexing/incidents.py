@@ -40,6 +40,7 @@ from federation.storage.models import (
     ObjectVersion,
     Organisation,
 )
+from federation.storage.versions import NewVersion
 
 ROLE_PROPERTY = "x_federation_role"
 FIRST_SEEN_PROPERTY = "x_federation_first_seen"
@@ -50,7 +51,7 @@ _LINKED_TYPES = {"sighting": "sighting_of_ref", "note": "object_refs"}
 def index_new_versions(
     session: Session,
     collection_id: uuid.UUID,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[NewVersion],
     batch: Sequence[dict[str, Any]],
 ) -> None:
     """Write index rows for the incidents, sightings and notes among ``rows``.
@@ -59,23 +60,23 @@ def index_new_versions(
     committed); ``batch`` is every accepted document of the request, new or
     already held, read for the indicators and observables related to them.
     """
-    wanted = [r for r in rows if r["type"] == "incident" or r["type"] in _LINKED_TYPES]
+    wanted = [r for r in rows if r.type == "incident" or r.type in _LINKED_TYPES]
     if not wanted:
         return
     pks = _version_pks(session, collection_id, wanted)
-    incidents = [r for r in wanted if r["type"] == "incident"]
+    incidents = [r for r in wanted if r.type == "incident"]
     if incidents:
         _index_incidents(session, collection_id, incidents, batch, pks)
     links = [
         {
-            "version_pk": pks[(r["stix_id"], r["version"])],
+            "version_pk": pks[(r.stix_id, r.version)],
             "incident_id": target,
-            "kind": r["type"],
-            "stix_id": r["stix_id"],
+            "kind": r.type,
+            "stix_id": r.stix_id,
         }
         for r in wanted
-        if r["type"] in _LINKED_TYPES
-        for target in _link_targets(r["document"], _LINKED_TYPES[r["type"]])
+        if r.type in _LINKED_TYPES
+        for target in _link_targets(r.document, _LINKED_TYPES[r.type])
     ]
     if links:
         session.execute(insert(IncidentLink), links)
@@ -88,11 +89,11 @@ def _link_targets(document: dict[str, Any], prop: str) -> list[str]:
 
 
 def _version_pks(
-    session: Session, collection_id: uuid.UUID, rows: list[dict[str, Any]]
+    session: Session, collection_id: uuid.UUID, rows: list[NewVersion]
 ) -> dict[tuple[str, datetime], int]:
     stmt = select(ObjectVersion.stix_id, ObjectVersion.version, ObjectVersion.pk).where(
         ObjectVersion.collection_id == collection_id,
-        ObjectVersion.stix_id.in_(sorted({r["stix_id"] for r in rows})),
+        ObjectVersion.stix_id.in_(sorted({r.stix_id for r in rows})),
     )
     return {(stix_id, version): pk for stix_id, version, pk in session.execute(stmt)}
 
@@ -100,34 +101,36 @@ def _version_pks(
 def _index_incidents(
     session: Session,
     collection_id: uuid.UUID,
-    incidents: list[dict[str, Any]],
+    incidents: list[NewVersion],
     batch: Sequence[dict[str, Any]],
     pks: dict[tuple[str, datetime], int],
 ) -> None:
     by_id = {str(d.get("id")): d for d in batch}
     edges = _edges(batch)
     previous = _previous_versions(session, collection_id, incidents)
-    owners = sorted({r["owner_organisation_id"] for r in incidents if r["owner_organisation_id"]})
+    owners = sorted({r.owner_organisation_id for r in incidents if r.owner_organisation_id})
     sector_stmt = select(Organisation.id, Organisation.sector).where(Organisation.id.in_(owners))
-    sectors = {org: sector for org, sector in session.execute(sector_stmt)} if owners else {}
+    sectors: dict[int | None, str] = (
+        {org: sector for org, sector in session.execute(sector_stmt)} if owners else {}
+    )
     index_rows: list[dict[str, Any]] = []
     values: list[list[IndexedValue]] = []
     for row in incidents:
-        document = row["document"]
+        document = row.document
         related, found = _related(document, by_id, edges)
-        earlier = previous.get(row["stix_id"])
-        if earlier is not None and earlier[0] < row["version"]:
+        earlier = previous.get(row.stix_id)
+        if earlier is not None and earlier[0] < row.version:
             related = sorted(set(related) | set(earlier[1]))
             found = _unique([*earlier[2], *found])
         extension = incident_extension(document)
         criticality = extension.get("criticality")
         index_rows.append(
             {
-                "pk": pks[(row["stix_id"], row["version"])],
+                "pk": pks[(row.stix_id, row.version)],
                 "collection_id": collection_id,
-                "stix_id": row["stix_id"],
-                "version": row["version"],
-                "created": row["created"] or row["version"],
+                "stix_id": row.stix_id,
+                "version": row.version,
+                "created": row.created or row.version,
                 "title": _text(document.get("name"))[:300],
                 "category": category_of(extension.get("incident_types")),
                 "investigation_status": _short(extension.get("investigation_status")),
@@ -137,13 +140,13 @@ def _index_incidents(
                 else None,
                 "first_seen": _time(document.get(FIRST_SEEN_PROPERTY)),
                 "last_seen": _time(document.get(LAST_SEEN_PROPERTY)),
-                "reporter_sector": sectors.get(row["owner_organisation_id"]),
+                "reporter_sector": sectors.get(row.owner_organisation_id),
                 "revoked": document.get("revoked") is True,
                 "related": related,
                 "creator": _short_id(document.get("created_by_ref")),
-                "owner_organisation_id": row["owner_organisation_id"],
-                "tlp": row["tlp"],
-                "unattributed": row["unattributed"],
+                "owner_organisation_id": row.owner_organisation_id,
+                "tlp": row.tlp,
+                "unattributed": row.unattributed,
                 "withheld": False,
             }
         )
@@ -238,10 +241,10 @@ def _values_of(document: dict[str, Any], role: str | None) -> list[IndexedValue]
 
 
 def _previous_versions(
-    session: Session, collection_id: uuid.UUID, incidents: list[dict[str, Any]]
+    session: Session, collection_id: uuid.UUID, incidents: list[NewVersion]
 ) -> dict[str, tuple[datetime, list[str], list[IndexedValue]]]:
     """The newest indexed version of each incident already in the collection."""
-    ids = sorted({r["stix_id"] for r in incidents})
+    ids = sorted({r.stix_id for r in incidents})
     stmt = select(
         IncidentVersion.pk,
         IncidentVersion.stix_id,

@@ -18,8 +18,10 @@ from federation.domain.errors import ForbiddenError, NotFoundError
 from federation.domain.filters import ObjectQuery, encode_cursor
 from federation.domain.roles import Role
 from federation.domain.visibility import Viewer
+from federation.services.access import audit
 from federation.services.access.collections import CollectionAccess
 from federation.stix.timestamps import format_timestamp
+from federation.storage.database import ensure_write
 from federation.storage.models import ObjectVersion, Status
 from federation.storage.objects import any_visible, select_versions
 
@@ -78,19 +80,39 @@ def get_manifest(
 
 
 def delete_object(
-    session: Session, viewer: Viewer, access: CollectionAccess, stix_id: str, query: ObjectQuery
+    session: Session,
+    viewer: Viewer,
+    access: CollectionAccess,
+    stix_id: str,
+    query: ObjectQuery,
+    *,
+    audit_as: str = "taxii.delete_object",
+    meta: audit.RequestMeta | None = None,
 ) -> int:
-    """Delete the matching versions of one object (TAXII 2.1 section 5.6).
+    """Delete the matching versions of one object (TAXII 2.1 section 5.7).
 
     Only the organisation that added a version (or a hub admin) may delete it;
-    the deletion stays on this hub. Returns how many versions went.
+    the deletion stays on this hub. Of a shared SCO, a member deletes its own
+    copy. The audit event commits with the deletion. Returns how many
+    versions went.
     """
     _require_read(access)
     _require_visible(session, viewer, access, stix_id)
     if not access.can_write:
         raise ForbiddenError("this account may not delete objects from this collection")
-    stmt = select_versions(access.collection.id, viewer, access.default_tlp, query, stix_id=stix_id)
+    # Decide and delete in one write transaction, so the count audited is
+    # the count deleted.
+    ensure_write(session)
+    stmt = select_versions(
+        access.collection.id, viewer, access.default_tlp, query, stix_id=stix_id, one_copy=False
+    )
     rows = list(session.scalars(stmt.limit(None)))
+    if viewer.role != Role.HUB_ADMIN:
+        own_copies = [
+            r for r in rows if _shared(r) and r.owner_organisation_id == viewer.organisation_id
+        ]
+        if own_copies:
+            rows = own_copies
     if not rows:
         raise NotFoundError(f"no version of {stix_id[:100]!r} matches the filters")
     if viewer.role != Role.HUB_ADMIN and any(
@@ -98,8 +120,21 @@ def delete_object(
     ):
         raise ForbiddenError("only the organisation that added an object may delete it")
     session.execute(delete(ObjectVersion).where(ObjectVersion.pk.in_([r.pk for r in rows])))
+    audit.add_event(
+        session,
+        viewer,
+        audit_as,
+        collection_id=access.collection.id,
+        object_count=len(rows),
+        meta=meta,
+        detail=stix_id[:300],
+    )
     session.commit()
     return len(rows)
+
+
+def _shared(row: ObjectVersion) -> bool:
+    return row.created is None and row.modified is None
 
 
 def get_status(session: Session, viewer: Viewer, root_id: int, status_id: str) -> Status:

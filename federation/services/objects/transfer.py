@@ -12,7 +12,7 @@ from federation.domain.filters import ObjectQuery, VersionFilter
 from federation.domain.visibility import Viewer
 from federation.services.access import audit
 from federation.services.access.collections import CollectionAccess
-from federation.services.objects.ingest import add_objects
+from federation.services.objects.ingest import AuditAs, add_objects
 from federation.services.objects.present import present
 from federation.services.objects.query import get_objects
 from federation.storage.models import Collection
@@ -36,20 +36,21 @@ def import_objects(
     chunk: int = 500,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> tuple[int, int, list[dict[str, Any]]]:
-    """Add ``objects`` in chunks; returns (successes, failures, failure entries)."""
+    """Add ``objects`` in chunks; returns (successes, failures, failure entries).
+
+    Each chunk is one transaction with its own ``cli.import`` audit event, so
+    what is stored is always audited and nothing unstored is.
+    """
     access = CollectionAccess(collection, can_read=True, can_write=True)
     ok = failed = 0
-    stored = 0
     failures: list[dict[str, Any]] = []
     for start in range(0, len(objects), chunk):
         part = objects[start : start + chunk]
-        status = add_objects(session, viewer, access, part)
+        status = add_objects(session, viewer, access, part, audit_as=AuditAs("cli.import"))
         ok += status.success_count
         failed += status.failure_count
         failures.extend(status.failures)
-        stored += status.success_count
         progress(len(part))
-    audit.record(session, viewer, "cli.import", collection_id=collection.id, object_count=stored)
     return ok, failed, failures
 
 

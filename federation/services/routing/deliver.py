@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from federation.domain.routing import RoutingTable, names_in_request, parse_claim
@@ -38,29 +38,19 @@ from federation.storage.models import (
     AuditEvent,
     Collection,
     CollectionGrant,
-    ObjectRecipient,
-    ObjectVersion,
     Organisation,
     OrganisationNetwork,
     RoutingSettings,
     WebhookDelivery,
 )
-from federation.storage.routing import held_versions
-
-_TICK = timedelta(microseconds=1)
-
-
-class RoutableVersion(Protocol):
-    """A version being stored: its ``object_versions`` row and its recipients."""
-
-    row: dict[str, Any]
-    recipients: list[int]
+from federation.storage.objects import HeldVersion, existing_versions
+from federation.storage.versions import NewVersion, append_versions, lock_collection
 
 
 def route_versions(
     session: Session,
     collection: Collection,
-    versions: Sequence[RoutableVersion],
+    versions: Sequence[NewVersion],
     request: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     """Route the versions a request is storing into ``collection``.
@@ -79,16 +69,16 @@ def route_versions(
     table = _routing_table(session)
     if table is None or _is_inbox(session, collection.id):
         return
-    documents = list(request) or [v.row["document"] for v in versions]
+    documents = list(request) or [v.document for v in versions]
     named = names_in_request(documents)
     if not named:
         return
-    poster = versions[0].row["owner_organisation_id"]
+    poster = versions[0].owner_organisation_id
     plan = plan_routes(documents, table, poster, named)
-    deliveries: dict[int, list[RoutableVersion]] = {}
+    deliveries: dict[int, list[NewVersion]] = {}
     for owner in sorted(plan):
         ids = plan[owner]
-        routed = [v for v in versions if v.row["stix_id"] in ids and not v.row["withheld"]]
+        routed = [v for v in versions if v.stix_id in ids and not v.withheld]
         for version in routed:
             if owner not in version.recipients:
                 version.recipients.append(owner)
@@ -142,13 +132,13 @@ def _routing_table(session: Session) -> RoutingTable[int] | None:
 def _deliver(
     session: Session,
     source: Collection,
-    deliveries: dict[int, list[RoutableVersion]],
+    deliveries: dict[int, list[NewVersion]],
     documents: Sequence[Mapping[str, Any]],
 ) -> None:
     """Store each owner's versions in its inbox, audit it and queue its webhook delivery.
 
-    A handful of statements whatever the number of owners: a feed of
-    indicators can name addresses of a hundred members in one request.
+    A handful of statements per owner: a feed of indicators can name
+    addresses of a hundred members in one request.
     """
     owners = sorted(deliveries)
     settings = _settings_and_inboxes(session, source, owners)
@@ -157,57 +147,48 @@ def _deliver(
         inbox_id = settings[owner].inbox_collection_id
         assert inbox_id is not None  # made by _settings_and_inboxes
         inboxes[owner] = inbox_id
-    # Lock the inboxes (in a fixed order, so two writers cannot deadlock) and
-    # hand out date_added after each one's last, as ingest does (invariant 2).
-    locked = session.execute(
-        select(Collection.id, Collection.last_date_added)
-        .where(Collection.id.in_(sorted(inboxes.values(), key=str)))
-        .order_by(Collection.id)
-        .with_for_update()
-    ).all()
-    last_added = {collection_id: last for collection_id, last in locked}
-    held = _held(session, inboxes, deliveries)
+    # Lock the inboxes in a fixed order, so two writers cannot deadlock, before
+    # reading what they hold; append_versions takes each lock again (a no-op).
+    for inbox in sorted(set(inboxes.values()), key=str):
+        lock_collection(session, inbox)
     now = utcnow()
-    rows: list[dict[str, Any]] = []
-    recipients: list[list[int]] = []
-    stored: dict[int, list[str]] = {}
     for owner in owners:
         inbox = inboxes[owner]
-        last = last_added.get(inbox)
-        date_added = max(now, last + _TICK) if last else now
-        for version in deliveries[owner]:
-            key = (inbox, version.row["stix_id"], version.row["version"])
-            if key in held:
-                continue  # already delivered (invariant 1)
-            held.add(key)
-            rows.append(version.row | {"collection_id": inbox, "date_added": date_added})
-            recipients.append(sorted(set(version.recipients) | {owner}))
-            stored.setdefault(owner, []).append(version.row["stix_id"])
-            last_added[inbox] = date_added
-            date_added += _TICK
-    if not rows:
-        return
-    stmt = insert(ObjectVersion).returning(ObjectVersion.pk, sort_by_parameter_order=True)
-    pks = list(session.scalars(stmt, rows))
-    session.execute(
-        insert(ObjectRecipient),
-        [
-            {"version_pk": pk, "organisation_id": org}
-            for pk, orgs in zip(pks, recipients, strict=True)
-            for org in orgs
-        ],
-    )
-    session.execute(
-        update(Collection),
-        [{"id": inboxes[owner], "last_date_added": last_added[inboxes[owner]]} for owner in stored],
-    )
-    # Inbox copies are versions like any other: a routed incident is listed
-    # by the REST API from the inbox too.
-    for inbox in sorted({row["collection_id"] for row in rows}, key=str):
-        copies = [row for row in rows if row["collection_id"] == inbox]
+        copies = _not_yet_delivered(session, inbox, owner, deliveries[owner])
+        if not copies:
+            continue
+        append_versions(session, inbox, copies)
+        # Inbox copies are versions like any other: a routed incident is
+        # listed by the REST API from the inbox too.
         index_new_versions(session, inbox, copies, [dict(d) for d in documents])
-    for owner, ids in stored.items():
-        _record(session, deliveries[owner][0], settings[owner], ids, now)
+        _record(session, copies[0], settings[owner], [c.stix_id for c in copies], now)
+
+
+def _not_yet_delivered(
+    session: Session, inbox: uuid.UUID, owner: int, routed: list[NewVersion]
+) -> list[NewVersion]:
+    """Copies for ``inbox`` of the versions it does not hold yet (invariant 1).
+
+    A version is held when the inbox has the same id and version, or for an
+    unversioned object (SCO), a copy from the same poster.
+    """
+    held = existing_versions(session, inbox, sorted({v.stix_id for v in routed}))
+    copies: list[NewVersion] = []
+    for version in routed:
+        present = held.setdefault(version.stix_id, [])
+        shared = version.created is None and version.modified is None
+        if any(
+            h.version == version.version
+            or (shared and h.shared and h.owner_organisation_id == version.owner_organisation_id)
+            for h in present
+        ):
+            continue
+        copy = version.copy_to(inbox, owner)
+        present.append(
+            HeldVersion(copy.version, copy.version, copy.owner_organisation_id, None, shared)
+        )
+        copies.append(copy)
+    return copies
 
 
 def _settings_and_inboxes(
@@ -258,25 +239,9 @@ def _settings_and_inboxes(
     return settings
 
 
-def _held(
-    session: Session,
-    inboxes: dict[int, uuid.UUID],
-    deliveries: dict[int, list[RoutableVersion]],
-) -> set[tuple[uuid.UUID, str, datetime]]:
-    """The (inbox, STIX id, version) triples already stored, among those to deliver."""
-    return held_versions(
-        session,
-        {
-            (inboxes[owner], version.row["stix_id"])
-            for owner, routed in deliveries.items()
-            for version in routed
-        },
-    )
-
-
 def _record(
     session: Session,
-    sample: RoutableVersion,
+    sample: NewVersion,
     settings: RoutingSettings,
     stix_ids: list[str],
     now: datetime,
@@ -291,7 +256,7 @@ def _record(
             # The hub acts here, on the poster's behalf.
             account_id=None,
             account_name="hub routing",
-            organisation_id=sample.row["owner_organisation_id"],
+            organisation_id=sample.owner_organisation_id,
             action="routing.deliver",
             collection_id=inbox,
             object_count=len(stix_ids),

@@ -13,10 +13,14 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from federation.storage.base import Base, BigIntKey, JSONDocument, UTCDateTime
+
+# Neither created nor modified: an unversioned object, shared by content.
+SHARED_COPY = "created IS NULL AND modified IS NULL"
 
 
 class ObjectVersion(Base):
@@ -33,6 +37,18 @@ class ObjectVersion(Base):
         # the keyset for paging and for added_after.
         UniqueConstraint("collection_id", "date_added"),
         Index("ix_object_versions_collection_type_added", "collection_id", "type", "date_added"),
+        # An unversioned object (SCO) is content, not property: each
+        # organisation holds at most one copy of it per collection, under its
+        # own markings and recipients (DESIGN.md invariant 1, docs/trust.md).
+        Index(
+            "uq_object_versions_shared_copy",
+            "collection_id",
+            "stix_id",
+            "owner_organisation_id",
+            unique=True,
+            sqlite_where=text(SHARED_COPY),
+            postgresql_where=text(SHARED_COPY),
+        ),
     )
 
     pk: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
