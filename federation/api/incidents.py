@@ -29,10 +29,10 @@ from federation.domain.errors import ForbiddenError
 from federation.domain.incidents import encode_cursor, ip_range
 from federation.domain.roles import is_taxii_only
 from federation.domain.tlp import Tlp
+from federation.domain.visibility import Viewer
 from federation.services.incidents import followup, reads, reports, stats
 from federation.services.incidents.reports import Incident
 from federation.services.incidents.stix import SERVICES_PROPERTY
-from federation.domain.visibility import Viewer
 from federation.storage.incidents import IncidentFilter
 from federation.web.audit import audit_read, audit_write
 from federation.web.auth import current_viewer

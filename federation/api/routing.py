@@ -72,7 +72,12 @@ class WebhookSetSchema(RequestSchema):
     url = fields.String(
         required=True,
         validate=[validate.Length(min=1, max=MAX_URL_LENGTH), printable],
-        metadata={"checked": "An absolute http(s) URL of a public host (unless allowed)."},
+        metadata={
+            "checked": "An absolute http(s) URL without credentials whose host is a public "
+            "address or a name resolving only to public addresses: no loopback, private, "
+            "link-local, multicast, reserved or metadata address (unless the hub allows "
+            "private webhooks). Checked again before every delivery."
+        },
     )
     secret = fields.String(
         validate=validate.Length(min=MIN_SECRET_LENGTH, max=MAX_SECRET_LENGTH),
@@ -151,6 +156,7 @@ def set_webhook(org_id: int) -> Response:
         data["url"],
         current_app.config["SECRET_KEY"],
         secret=data.get("secret"),
+        allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
         meta=request_meta(),
     )
     body = _webhook(info)

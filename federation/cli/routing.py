@@ -105,7 +105,13 @@ def webhook_set(org: str, url: str, secret_env: str | None) -> None:
     with session_scope() as session:
         org_id = organisation_named(session, org).id
         _, made = networks.set_webhook(
-            session, None, org_id, url, current_app.config["SECRET_KEY"], secret=secret
+            session,
+            None,
+            org_id,
+            url,
+            current_app.config["SECRET_KEY"],
+            secret=secret,
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
         )
     click.echo(f"{org} webhook: {url.strip()}")
     if made:

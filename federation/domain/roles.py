@@ -31,7 +31,6 @@ def may_write(role: str) -> bool:
     return role in WRITING_ROLES
 
 
-
 # Accounts that are links, not people: another hub, or a member's TAXII
 # server. They exchange STIX over TAXII only; a report, sighting or note made
 # over REST would speak for a person of the organisation, which a link is not.

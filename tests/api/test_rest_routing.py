@@ -12,6 +12,10 @@ from tests.api.test_rest_orgs import assert_problem
 from tests.conftest import Factory
 from tests.helpers import Member
 
+# A public address written literally, so setting it resolves nothing; no test
+# delivers to it.
+PUBLIC_HOOK = "https://93.184.215.14/hook"
+
 
 def org_id(db: Database, member: Member) -> int:
     with db.session() as session:
@@ -115,14 +119,12 @@ def test_the_webhook_secret_is_write_only_and_stored_encrypted(
     admin = factory.member("Example ISP", role="org-admin")
     url = f"/api/v1/orgs/{org_id(db, admin)}/webhook"
     secret = "a-secret-only-the-member-knows"
-    put = client.put(
-        url, json={"url": "https://soc.example/hook", "secret": secret}, headers=admin.auth
-    )
+    put = client.put(url, json={"url": PUBLIC_HOOK, "secret": secret}, headers=admin.auth)
     assert put.status_code == 200, put.json
     healthy = {"pending_deliveries": 0, "failed_deliveries": 0, "last_error": ""}
-    assert put.json == {"url": "https://soc.example/hook", "secret_set": True} | healthy
+    assert put.json == {"url": PUBLIC_HOOK, "secret_set": True} | healthy
     got = client.get(url, headers=admin.auth)
-    assert got.json == {"url": "https://soc.example/hook", "secret_set": True} | healthy
+    assert got.json == {"url": PUBLIC_HOOK, "secret_set": True} | healthy
     with db.session() as session:
         [stored] = session.scalars(select(RoutingSettings.webhook_secret))
         details = " ".join(session.scalars(select(AuditEvent.detail)))
@@ -130,7 +132,7 @@ def test_the_webhook_secret_is_write_only_and_stored_encrypted(
     assert secret not in stored
     assert secret not in details
 
-    made = client.put(url, json={"url": "https://soc.example/hook"}, headers=admin.auth)
+    made = client.put(url, json={"url": PUBLIC_HOOK}, headers=admin.auth)
     assert len(made.json["secret"]) >= 32
     assert "secret" not in client.get(url, headers=admin.auth).json
 
@@ -150,3 +152,26 @@ def test_webhook_urls_and_secrets_are_checked(
         {"url": "https://soc.example/hook", "secret": "short"},
     ]:
         assert_problem(client.put(url, json=body, headers=admin.auth), 422)
+
+
+def test_webhooks_aimed_at_the_hubs_own_network_are_refused_when_set(
+    client: FlaskClient, db: Database, factory: Factory
+) -> None:
+    admin = factory.member("Example ISP", role="org-admin")
+    url = f"/api/v1/orgs/{org_id(db, admin)}/webhook"
+    for target in [
+        "http://127.0.0.1:8080/hook",
+        "http://10.0.0.1/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0.0.0.0/hook",
+        "http://[fd00:ec2::254]/hook",
+        "http://100.100.100.200/hook",
+        "http://224.0.0.1/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+    ]:
+        body = assert_problem(client.put(url, json={"url": target}, headers=admin.auth), 422)
+        assert "non-public address" in body["errors"]["url"][0], (target, body)
+    assert client.get(url, headers=admin.auth).json["url"] is None
+    with db.session() as session:
+        assert list(session.scalars(select(RoutingSettings.webhook_url))) in ([], [None])

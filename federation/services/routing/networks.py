@@ -35,6 +35,7 @@ from federation.domain.roles import Role
 from federation.domain.routing import parse_claim
 from federation.domain.visibility import Viewer
 from federation.services.access import audit
+from federation.services.routing.webhooks import system_resolve
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
 from federation.storage.models import (
@@ -218,15 +219,24 @@ def set_webhook(
     secret_key: str,
     *,
     secret: str | None = None,
+    allow_private: bool = False,
+    resolve: webhooks.Resolver | None = None,
     meta: audit.RequestMeta | None = None,
 ) -> tuple[RoutingInfo, str | None]:
     """Set the webhook routed deliveries are POSTed to.
+
+    Unless ``allow_private``, the URL's host must be public: a literal
+    address, or a name every address of which (resolved now with
+    ``resolve``, the system's resolver by default) is public. Delivery checks
+    again before each POST, since DNS answers change.
 
     Returns the routing settings and, when no ``secret`` was given, the signing
     secret the hub made: it is shown this once and stored only encrypted.
     """
     try:
         checked_url = webhooks.check_url(url)
+        # Before the write transaction: a slow resolver must not hold it open.
+        webhooks.check_target(checked_url, resolve or system_resolve, allow_private=allow_private)
     except ValueError as exc:
         raise UnprocessableError(str(exc), details={"url": [str(exc)]}) from None
     made = None if secret is not None else webhooks.new_secret()
