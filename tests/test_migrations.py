@@ -74,10 +74,11 @@ def test_claims_made_before_approvals_existed_stay_approved(tmp_path: Path) -> N
     migrations.upgrade(url, "0007_claim_approval")
     with engine.connect() as connection:
         rows = connection.execute(
-            text("SELECT value, state, reason FROM organisation_networks ORDER BY id")
+            text("SELECT value, state, reason, decided_by FROM organisation_networks ORDER BY id")
         ).all()
     engine.dispose()
+    # Reviewed, as the hub stood: a wider prefix approved later leaves them be.
     assert [tuple(row) for row in rows] == [
-        ("198.51.100.0/24", "approved", ""),
-        ("AS64500", "approved", ""),
+        ("198.51.100.0/24", "approved", "", "before claim approvals"),
+        ("AS64500", "approved", "", "before claim approvals"),
     ]

@@ -1,7 +1,8 @@
 """Routing claims need the hub's word: a claim is approved, pending or rejected.
 
 Reviewed by hand. Existing claims stay approved (the server default fills
-them in), so routing is unchanged by the upgrade. The unique constraint on
+them in) and count as reviewed (``decided_by``), so routing is unchanged by
+the upgrade and stays so when wider prefixes are approved later. The unique constraint on
 ``value`` becomes a unique index over the claims not rejected: a rejected
 request is kept as the hub's answer without blocking the prefix for whoever
 really holds it. SQLite rebuilds the table (batch mode) to drop the
@@ -23,6 +24,8 @@ branch_labels = None
 depends_on = None
 
 _HELD = sa.text("state <> 'rejected'")
+# Who decided the claims made before approvals existed: the hub, as it stood.
+_BEFORE = "before claim approvals"
 
 
 def upgrade() -> None:
@@ -46,6 +49,9 @@ def upgrade() -> None:
             sqlite_where=_HELD,
             postgresql_where=_HELD,
         )
+    op.execute(
+        sa.text("UPDATE organisation_networks SET decided_by = :before").bindparams(before=_BEFORE)
+    )
 
 
 def downgrade() -> None:

@@ -179,3 +179,33 @@ def test_a_pending_claim_holds_its_place_against_other_members(
         pytest.raises(ConflictError, match="already claimed by another member"),
     ):
         networks.add_network(session, c_admin, c_admin.organisation_id, "AS64514")
+
+
+def test_a_claim_made_before_its_holder_declared_goes_back_to_review(
+    db: Database, factory: Factory
+) -> None:
+    # A front-runs B: its /32 takes nothing from anybody yet, so it is granted.
+    police = viewer_of(db, factory.member("Police", sector="law-enforcement"))
+    a_admin = viewer_of(db, factory.member("A ISP", role="org-admin"))
+    a_id = a_admin.organisation_id
+    factory.member("C ISP", role="reader")
+    with db.session() as session:
+        early = networks.add_network(session, a_admin, a_id, "192.0.2.77/32")
+    c_id = declare(db, "C ISP", "198.51.100.0/25")
+    assert early.state == "approved"
+
+    # The hub approves B's /24 around it: A's /32 now takes B's addresses.
+    factory.member("B ISP", role="reader")
+    b_id = declare(db, "B ISP", "192.0.2.0/24", "198.51.100.0/24")
+    with db.session() as session:
+        states = {n.value: (n.state, n.reason) for n in networks.list_networks(session, None, a_id)}
+        customer = networks.list_networks(session, None, c_id)
+    assert states == {"192.0.2.77/32": ("pending", networks.NOW_INSIDE)}
+    # A claim the operator made stays: the hub already gave its word on it.
+    assert [(n.value, n.state) for n in customer] == [("198.51.100.0/25", "approved")]
+
+    collection = factory.collection()
+    report = incident_bundle("192.0.2.77", object_marking_refs=[RED])
+    add(db, police, collection, report)
+    assert routed_to(db, collection, report[0]["id"]) == {b_id}
+    assert inbox_of(db, a_id) is None

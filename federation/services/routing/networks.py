@@ -65,6 +65,7 @@ APPROVED, PENDING, REJECTED = "approved", "pending", "rejected"
 # Who decided, when the operator did at the command line.
 OPERATOR = "operator"
 MAX_NOTE_LENGTH = 500
+NOW_INSIDE = "it now lies inside another member's network"
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +236,8 @@ def add_network(
         state=PENDING if reason else APPROVED,
         reason=reason,
     )
+    if hubs_word:
+        network.decided_by, network.decided_at = _actor(viewer), utcnow()
     session.add(network)
     settings = _settings(session, org.id)
     if settings.inbox_api_root_id is None and settings.inbox_collection_id is None and inbox_root:
@@ -246,11 +249,54 @@ def add_network(
     except IntegrityError:
         session.rollback()
         raise ConflictError(f"{claim.value} was claimed by another member just now") from None
+    suspended = [] if reason else _review_nested(session, org.id, claim)
     detail = f"{org.name!r} declared {claim.value}"
     if reason:
         detail += f", pending a hub admin's approval: {reason}"
+    detail += _suspended_detail(suspended)
     _commit(session, viewer, "admin.network.add", meta, detail)
     return NetworkInfo.of(network)
+
+
+def _review_nested(session: Session, org_id: int, claim: Claim) -> list[str]:
+    """Send other members' unreviewed claims inside a newly approved ``claim`` back for review.
+
+    A claim granted at once took nothing from anybody when it was made; once
+    a wider prefix is approved for another member, it takes that member's
+    addresses (the longest prefix wins), which is what review is for.
+    Otherwise a member could claim a /32 before its rightful holder declares
+    the /24 around it. Claims a hub admin or the operator granted stay.
+    Returns the values sent back.
+    """
+    network = claim.network
+    if network is None:
+        return []
+    rows = session.scalars(
+        select(OrganisationNetwork).where(
+            OrganisationNetwork.kind == "prefix",
+            OrganisationNetwork.state == APPROVED,
+            OrganisationNetwork.decided_by.is_(None),
+            OrganisationNetwork.organisation_id != org_id,
+        )
+    )
+    around = RoutingTable.of([(claim, org_id)])
+    suspended = []
+    for row in rows:
+        inner = parse_claim(row.value).network
+        if inner is not None and inner != network and around.owner_of_network(inner) is not None:
+            row.state, row.reason = PENDING, NOW_INSIDE
+            suspended.append(row.value)
+    return suspended
+
+
+def _suspended_detail(suspended: list[str]) -> str:
+    if not suspended:
+        return ""
+    return f"; sent back for review, now inside it: {', '.join(sorted(suspended))}"
+
+
+def _actor(viewer: Viewer | None) -> str:
+    return viewer.account_name if viewer is not None else OPERATOR
 
 
 def _approved_around(session: Session, claim: Claim) -> RoutingTable[int]:
@@ -314,15 +360,17 @@ def decide_network(
     if row.state != PENDING:
         raise ConflictError(f"{org.name}'s claim of {row.value} is already {row.state}")
     row.state = APPROVED if approve else REJECTED
-    row.decided_by = viewer.account_name if viewer is not None else OPERATOR
+    row.decided_by = _actor(viewer)
     row.decided_at = utcnow()
     row.decision_note = note
+    suspended = _review_nested(session, org.id, parse_claim(row.value)) if approve else []
     # Claims not rejected are unique by value already: approving a pending
     # one cannot collide with another member's.
     session.flush()
     info = NetworkInfo.of(row)
     verb = "approved" if approve else "rejected"
     detail = f"{verb} {org.name!r}'s claim of {info.value}" + (f": {note}" if note else "")
+    detail += _suspended_detail(suspended)
     _commit(session, viewer, f"admin.network.{'approve' if approve else 'reject'}", meta, detail)
     return info
 

@@ -50,7 +50,10 @@ class OrganisationNetwork(Base):
     state: Mapped[str] = mapped_column(String(16), server_default="approved")
     # Why the claim waits for a hub admin; empty when granted at once.
     reason: Mapped[str] = mapped_column(String(300), server_default="")
-    # Who approved or rejected it (an account, or "operator" at the CLI), when, and why.
+    # Who approved or rejected it (an account, or "operator" at the CLI), when,
+    # and why. NULL on an approved claim: granted at once to an org admin,
+    # without review, so it goes back to review if another member's prefix
+    # around it is approved later.
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str] = mapped_column(String(500), server_default="")
