@@ -66,7 +66,7 @@ class DecisionSchema(RequestSchema):
 
     note = fields.String(
         load_default="",
-        validate=[validate.Length(max=500), printable],
+        validate=[validate.Length(max=networks.MAX_NOTE_LENGTH), printable],
         metadata={"description": "Why; shown to the organisation and kept in the audit log."},
     )
 
