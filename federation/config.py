@@ -32,9 +32,22 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_ALLOW_PRIVATE": False,
     # Seconds to wait for a peer to answer one request before the pass fails.
     "PEER_TIMEOUT": 30,
+    # The widest prefixes an org admin's routing claim is granted without a hub
+    # admin's approval; a wider claim waits (and routes nothing) until then.
+    "CLAIM_PREFIX_LIMIT_IPV4": 16,
+    "CLAIM_PREFIX_LIMIT_IPV6": 32,
 }
 
-_INTEGERS = {"MAX_CONTENT_LENGTH", "PAGE_LIMIT_DEFAULT", "PAGE_LIMIT_MAX", "PEER_TIMEOUT"}
+_INTEGERS = {
+    "MAX_CONTENT_LENGTH",
+    "PAGE_LIMIT_DEFAULT",
+    "PAGE_LIMIT_MAX",
+    "PEER_TIMEOUT",
+    "CLAIM_PREFIX_LIMIT_IPV4",
+    "CLAIM_PREFIX_LIMIT_IPV6",
+}
+# Prefix lengths: a limit outside these ranges is no prefix of that version.
+_PREFIX_LENGTHS = {"CLAIM_PREFIX_LIMIT_IPV4": 32, "CLAIM_PREFIX_LIMIT_IPV6": 128}
 _BOOLEANS = {"WEBHOOK_ALLOW_PRIVATE"}
 
 
@@ -62,6 +75,9 @@ def load_config(
     settings.update({k.upper(): v for k, v in (overrides or {}).items()})
     for key in _INTEGERS:
         settings[key] = _positive_int(key, settings[key])
+    for key, longest in _PREFIX_LENGTHS.items():
+        if settings[key] > longest:
+            raise ConfigError(f"{key} is a prefix length from 1 to {longest}")
     for key in _BOOLEANS:
         settings[key] = _boolean(key, settings[key])
     folder = instance_path()

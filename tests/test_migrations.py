@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from federation.storage import migrations
 from federation.storage.base import Base
@@ -48,3 +48,37 @@ def test_readiness_reports_an_unmigrated_database(tmp_path: Path) -> None:
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json["reason"] == "database not migrated"
+
+
+def test_claims_made_before_approvals_existed_stay_approved(tmp_path: Path) -> None:
+    # Issue 10: only approved claims route, and the claims already declared
+    # were made by the operator or trusted admins; routing must not change.
+    url = f"sqlite:///{tmp_path / 'claims.db'}"
+    migrations.upgrade(url, "0005_peers")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO organisations (id, name, sector, identity_id, unattributed_default,"
+                " created_at) VALUES (1, 'Example ISP', 'isp', 'identity--x', 0,"
+                " '2026-12-01 00:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO organisation_networks (organisation_id, kind, value, created_at)"
+                " VALUES (1, 'prefix', '198.51.100.0/24', '2026-12-01 00:00:00'),"
+                " (1, 'asn', 'AS64500', '2026-12-01 00:00:00')"
+            )
+        )
+    migrations.upgrade(url, "0007_claim_approval")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT value, state, reason, decided_by FROM organisation_networks ORDER BY id")
+        ).all()
+    engine.dispose()
+    # Reviewed, as the hub stood: a wider prefix approved later leaves them be.
+    assert [tuple(row) for row in rows] == [
+        ("198.51.100.0/24", "approved", "", "before claim approvals"),
+        ("AS64500", "approved", "", "before claim approvals"),
+    ]

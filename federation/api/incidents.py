@@ -25,8 +25,11 @@ from federation.api.incident_schemas import (
 )
 from federation.api.openapi import operation
 from federation.api.schemas import NoParameters
+from federation.domain.errors import ForbiddenError
 from federation.domain.incidents import encode_cursor, ip_range
+from federation.domain.roles import is_taxii_only
 from federation.domain.tlp import Tlp
+from federation.domain.visibility import Viewer
 from federation.services.incidents import followup, reads, reports, stats
 from federation.services.incidents.reports import Incident
 from federation.services.incidents.stix import SERVICES_PROPERTY
@@ -39,6 +42,22 @@ from federation.web.db import db_session
 def _secret() -> str:
     secret: str = current_app.config["SECRET_KEY"]
     return secret
+
+
+def _reporter() -> Viewer:
+    """The caller, unless it is a peer account: those get 403 (TAXII only).
+
+    Checked before the body or the incident is looked at, so a peer account
+    learns nothing about either. Readers are refused later, as for any
+    collection they may not write.
+    """
+    viewer = current_viewer()
+    if is_taxii_only(viewer.role):
+        raise ForbiddenError(
+            "a peer account exchanges STIX over TAXII only; "
+            "it cannot write incidents, sightings or notes over the REST API"
+        )
+    return viewer
 
 
 # An incident id as STIX writes it; any other string names no incident (404).
@@ -58,8 +77,9 @@ INCIDENT_PATH: dict[str, dict[str, Any]] = {
     status=201,
 )
 def create_incident() -> Response:
+    viewer = _reporter()
     report = load_body(IncidentCreateSchema())
-    session, viewer = db_session(), current_viewer()
+    session = db_session()
     stix_id = reports.create_incident(session, viewer, report)
     incident = reads.get_incident(session, viewer, stix_id, _secret())
     _audit_write("api.create_incident", incident)
@@ -135,7 +155,7 @@ def get_incident_stix(incident_id: str) -> Response:
     response=IncidentDetailSchema,
 )
 def update_incident(incident_id: str) -> Response:
-    session, viewer = db_session(), current_viewer()
+    session, viewer = db_session(), _reporter()
     # An incident the caller cannot see is a 404 whatever the body says.
     reads.require_visible(session, viewer, incident_id, _secret())
     changes = load_body(IncidentPatchSchema())
@@ -154,7 +174,7 @@ def update_incident(incident_id: str) -> Response:
     status=201,
 )
 def create_sighting(incident_id: str) -> Response:
-    session, viewer = db_session(), current_viewer()
+    session, viewer = db_session(), _reporter()
     reads.require_visible(session, viewer, incident_id, _secret())
     data = load_body(SightingCreateSchema())
     followup.add_sighting(session, viewer, incident_id, data, _secret())
@@ -172,7 +192,7 @@ def create_sighting(incident_id: str) -> Response:
     status=201,
 )
 def create_note(incident_id: str) -> Response:
-    session, viewer = db_session(), current_viewer()
+    session, viewer = db_session(), _reporter()
     reads.require_visible(session, viewer, incident_id, _secret())
     data = load_body(NoteCreateSchema())
     followup.add_note(session, viewer, incident_id, data, _secret())

@@ -1,8 +1,10 @@
 """Routing to the responsible network: ``/api/v1/orgs/<id>/networks`` and ``/webhook``.
 
 Hub admins manage every organisation's networks and webhook, org admins their
-own. The webhook secret is write-only: no reply contains it, except the one
-the hub makes when none is given, shown once.
+own. An org admin's claim that needs the hub's word waits as ``pending`` until a
+hub admin approves or rejects it (``/api/v1/networks`` lists the queue). The
+webhook secret is write-only: no reply contains it, except the one the hub
+makes when none is given, shown once.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from marshmallow import Schema, fields, validate
 from federation.api.blueprint import api, load_body, load_query, no_content, reply
 from federation.api.openapi import operation
 from federation.api.schemas import NoParameters, RequestSchema, printable
+from federation.domain.routing import ClaimLimits
 from federation.domain.webhooks import MAX_SECRET_LENGTH, MAX_URL_LENGTH, MIN_SECRET_LENGTH
 from federation.services.routing import networks
 from federation.web.audit import request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
+
+_STATES = [networks.APPROVED, networks.PENDING, networks.REJECTED]
 
 
 class NetworkSchema(Schema):
@@ -28,6 +33,42 @@ class NetworkSchema(Schema):
     kind = fields.String(validate=validate.OneOf(["prefix", "asn"]))
     value = fields.String(metadata={"description": "198.51.100.0/24, 2001:db8::/32 or AS64500."})
     created_at = fields.DateTime()
+    state = fields.String(
+        validate=validate.OneOf(_STATES),
+        metadata={"description": "Only approved claims route; pending ones wait for a hub admin."},
+    )
+    reason = fields.String(metadata={"description": "Why the claim waits for a hub admin."})
+    decided_at = fields.DateTime(allow_none=True)
+    decision_note = fields.String(metadata={"description": "The hub admin's answer."})
+
+
+class ClaimSchema(NetworkSchema):
+    """A claim in the hub admins' review queue."""
+
+    organisation = fields.String()
+    decided_by = fields.String(allow_none=True)
+
+
+class ClaimListSchema(Schema):
+    """Every organisation's claims in one state, oldest first."""
+
+    networks = fields.List(fields.Nested(ClaimSchema))
+
+
+class ClaimQuerySchema(RequestSchema):
+    """Which claims to list."""
+
+    state = fields.String(load_default=networks.PENDING, validate=validate.OneOf(_STATES))
+
+
+class DecisionSchema(RequestSchema):
+    """A hub admin's answer to a pending claim."""
+
+    note = fields.String(
+        load_default="",
+        validate=[validate.Length(max=networks.MAX_NOTE_LENGTH), printable],
+        metadata={"description": "Why; shown to the organisation and kept in the audit log."},
+    )
 
 
 class NetworkListSchema(Schema):
@@ -48,7 +89,10 @@ class NetworkCreateSchema(RequestSchema):
         validate=[validate.Length(min=1, max=100), printable],
         metadata={
             "description": "198.51.100.0/24, 2001:db8::/32, AS64500 or 64500.",
-            "checked": "A prefix without host bits, or an AS number, that no other member claims.",
+            "checked": "A prefix without host bits, or an AS number, that no other member "
+            "claims. An org admin's claim inside another member's network, wider than the "
+            "hub's limit (default /16 for IPv4, /32 for IPv6), or of an AS number is stored "
+            "as pending and routes nothing until a hub admin approves it.",
         },
     )
 
@@ -72,7 +116,12 @@ class WebhookSetSchema(RequestSchema):
     url = fields.String(
         required=True,
         validate=[validate.Length(min=1, max=MAX_URL_LENGTH), printable],
-        metadata={"checked": "An absolute http(s) URL of a public host (unless allowed)."},
+        metadata={
+            "checked": "An absolute http(s) URL without credentials whose host is a public "
+            "address or a name resolving only to public addresses: no loopback, private, "
+            "link-local, multicast, reserved or metadata address (unless the hub allows "
+            "private webhooks). Checked again before every delivery."
+        },
     )
     secret = fields.String(
         validate=validate.Length(min=MIN_SECRET_LENGTH, max=MAX_SECRET_LENGTH),
@@ -97,7 +146,7 @@ def list_networks(org_id: int) -> Response:
 
 @api.post("/orgs/<int:org_id>/networks")
 @operation(
-    "Declare a prefix or AS number (hub admins, the org's admins)",
+    "Declare a prefix or AS number (hub admins, the org's admins; may wait for approval)",
     body=NetworkCreateSchema,
     response=NetworkSchema,
     status=201,
@@ -110,10 +159,80 @@ def create_network(org_id: int) -> Response:
         org_id,
         data["network"],
         inbox_root=current_app.config["DEFAULT_API_ROOT"],
+        limits=ClaimLimits(
+            current_app.config["CLAIM_PREFIX_LIMIT_IPV4"],
+            current_app.config["CLAIM_PREFIX_LIMIT_IPV6"],
+        ),
         meta=request_meta(),
     )
     location = url_for(".list_networks", org_id=org_id)
     return reply(NetworkSchema(), info, 201, location)
+
+
+@api.get("/networks")
+@operation(
+    "Every organisation's claims in one state, pending by default (hub admins)",
+    query=ClaimQuerySchema,
+    response=ClaimListSchema,
+)
+def list_claims() -> Response:
+    query = load_query(ClaimQuerySchema())
+    found = networks.list_claims(db_session(), current_viewer(), query["state"])
+    body = {
+        "networks": [
+            {**_network(c.network), "organisation": c.organisation, "decided_by": c.decided_by}
+            for c in found
+        ]
+    }
+    return reply(ClaimListSchema(), body)
+
+
+@api.post("/orgs/<int:org_id>/networks/<int:network_id>/approve")
+@operation(
+    "Approve a pending claim: it routes from now on (hub admins)",
+    body=DecisionSchema,
+    response=NetworkSchema,
+)
+def approve_network(org_id: int, network_id: int) -> Response:
+    return _decide(org_id, network_id, approve=True)
+
+
+@api.post("/orgs/<int:org_id>/networks/<int:network_id>/reject")
+@operation(
+    "Reject a pending claim: it stays listed as rejected and routes nothing (hub admins)",
+    body=DecisionSchema,
+    response=NetworkSchema,
+)
+def reject_network(org_id: int, network_id: int) -> Response:
+    return _decide(org_id, network_id, approve=False)
+
+
+def _decide(org_id: int, network_id: int, *, approve: bool) -> Response:
+    data = load_body(DecisionSchema())
+    info = networks.decide_network(
+        db_session(),
+        current_viewer(),
+        org_id,
+        network_id,
+        approve,
+        note=data["note"],
+        meta=request_meta(),
+    )
+    return reply(NetworkSchema(), info)
+
+
+def _network(info: networks.NetworkInfo) -> dict[str, object]:
+    return {
+        "id": info.id,
+        "organisation_id": info.organisation_id,
+        "kind": info.kind,
+        "value": info.value,
+        "created_at": info.created_at,
+        "state": info.state,
+        "reason": info.reason,
+        "decided_at": info.decided_at,
+        "decision_note": info.decision_note,
+    }
 
 
 @api.delete("/orgs/<int:org_id>/networks/<int:network_id>")
@@ -151,6 +270,7 @@ def set_webhook(org_id: int) -> Response:
         data["url"],
         current_app.config["SECRET_KEY"],
         secret=data.get("secret"),
+        allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
         meta=request_meta(),
     )
     body = _webhook(info)

@@ -29,7 +29,10 @@ def network_group() -> None:
 @with_appcontext
 @one_line_errors
 def network_add(org: str, prefix_or_asn: str) -> None:
-    """Declare that ORG is responsible for PREFIX_OR_ASN (198.51.100.0/24, AS64500)."""
+    """Declare that ORG is responsible for PREFIX_OR_ASN (198.51.100.0/24, AS64500).
+
+    The operator's declaration is the hub's word: it is approved at once.
+    """
     root = current_app.config["DEFAULT_API_ROOT"]
     with session_scope() as session:
         org_id = organisation_named(session, org).id
@@ -56,13 +59,23 @@ def network_remove(org: str, prefix_or_asn: str) -> None:
 @with_appcontext
 @one_line_errors
 def network_list(org: str, as_json: bool) -> None:
-    """The prefixes and AS numbers ORG declared, its inbox and webhook."""
+    """The prefixes and AS numbers ORG declared (with their state), its inbox and webhook."""
     with session_scope() as session:
         info = networks.routing_info(session, None, organisation_named(session, org).id)
     if as_json:
         document = {
             "organisation": org,
-            "networks": [{"id": n.id, "kind": n.kind, "value": n.value} for n in info.networks],
+            "networks": [
+                {
+                    "id": n.id,
+                    "kind": n.kind,
+                    "value": n.value,
+                    "state": n.state,
+                    "reason": n.reason,
+                    "decision_note": n.decision_note,
+                }
+                for n in info.networks
+            ],
             "inbox_collection_id": (
                 str(info.inbox_collection_id) if info.inbox_collection_id else None
             ),
@@ -72,11 +85,63 @@ def network_list(org: str, as_json: bool) -> None:
         click.echo(json.dumps(document))
         return
     for network in info.networks:
-        click.echo(f"{network.id}\t{network.kind}\t{network.value}")
+        click.echo(f"{network.id}\t{network.kind}\t{network.value}\t{network.state}")
     if info.inbox_collection_id:
         click.echo(f"inbox: /taxii2/{info.inbox_api_root}/collections/{info.inbox_collection_id}/")
     if info.webhook_url:
         click.echo(f"webhook: {info.webhook_url}")
+
+
+@network_group.command("pending")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line.")
+@with_appcontext
+@one_line_errors
+def network_pending(as_json: bool) -> None:
+    """Claims waiting for the hub's approval, oldest first, with why they wait."""
+    with session_scope() as session:
+        found = networks.list_claims(session, None, networks.PENDING)
+    for claim in found:
+        network = claim.network
+        if as_json:
+            document = {
+                "id": network.id,
+                "organisation": claim.organisation,
+                "kind": network.kind,
+                "value": network.value,
+                "reason": network.reason,
+                "created_at": format_timestamp(network.created_at),
+            }
+            click.echo(json.dumps(document))
+        else:
+            click.echo(f"{network.id}\t{claim.organisation}\t{network.value}\t{network.reason}")
+
+
+@network_group.command("approve")
+@click.argument("org")
+@click.argument("prefix_or_asn")
+@click.option("--note", default="", help="Why; shown to the organisation.")
+@with_appcontext
+@one_line_errors
+def network_approve(org: str, prefix_or_asn: str, note: str) -> None:
+    """Approve ORG's pending claim of PREFIX_OR_ASN: it routes from now on."""
+    with session_scope() as session:
+        org_id = organisation_named(session, org).id
+        info = networks.decide_network(session, None, org_id, prefix_or_asn, True, note=note)
+    click.echo(f"{org} is responsible for {info.value} (id {info.id}): approved")
+
+
+@network_group.command("reject")
+@click.argument("org")
+@click.argument("prefix_or_asn")
+@click.option("--note", default="", help="Why; shown to the organisation.")
+@with_appcontext
+@one_line_errors
+def network_reject(org: str, prefix_or_asn: str, note: str) -> None:
+    """Reject ORG's pending claim of PREFIX_OR_ASN: it stays listed as rejected, routing nothing."""
+    with session_scope() as session:
+        org_id = organisation_named(session, org).id
+        info = networks.decide_network(session, None, org_id, prefix_or_asn, False, note=note)
+    click.echo(f"{org}'s claim of {info.value} (id {info.id}): rejected")
 
 
 @click.group("webhook")
@@ -105,7 +170,13 @@ def webhook_set(org: str, url: str, secret_env: str | None) -> None:
     with session_scope() as session:
         org_id = organisation_named(session, org).id
         _, made = networks.set_webhook(
-            session, None, org_id, url, current_app.config["SECRET_KEY"], secret=secret
+            session,
+            None,
+            org_id,
+            url,
+            current_app.config["SECRET_KEY"],
+            secret=secret,
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
         )
     click.echo(f"{org} webhook: {url.strip()}")
     if made:

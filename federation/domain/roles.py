@@ -29,3 +29,14 @@ WRITING_ROLES = frozenset({Role.ANALYST, Role.ORG_ADMIN, Role.HUB_ADMIN, Role.PE
 def may_write(role: str) -> bool:
     """Whether an account with ``role`` may post or delete objects at all."""
     return role in WRITING_ROLES
+
+
+# Accounts that are links, not people: another hub, or a member's TAXII
+# server. They exchange STIX over TAXII only; a report, sighting or note made
+# over REST would speak for a person of the organisation, which a link is not.
+TAXII_ONLY_ROLES = frozenset({Role.PEER})
+
+
+def is_taxii_only(role: str) -> bool:
+    """Whether an account with ``role`` may write over TAXII but not report incidents over REST."""
+    return role in TAXII_ONLY_ROLES

@@ -5,6 +5,12 @@ Which IP networks and ASNs an object names, which member declared the most
 specific network holding them (longest-prefix match), and which objects of a
 request go with them to that member. No Flask, no SQL: the service feeds in the
 request's documents and the declared networks.
+
+A claim is a promise the hub makes to every reporter: "what you report about
+these addresses reaches this member", RED included. So a claim that would
+take addresses from another member, or that the hub cannot judge small enough
+to be one member's, needs a hub admin's word (:func:`review_reason`); until
+then it routes nothing.
 """
 
 from __future__ import annotations
@@ -86,6 +92,55 @@ def parse_claim(text: str) -> Claim:
     if network.prefixlen < widest:
         raise ValueError(f"{network} is wider than /{widest}, too wide to be one member's network")
     return Claim(network=network)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLimits:
+    """The widest prefixes an org admin's claim is granted without a hub admin's review.
+
+    Operator settings ``CLAIM_PREFIX_LIMIT_IPV4`` and ``CLAIM_PREFIX_LIMIT_IPV6``.
+    """
+
+    ipv4: int = 16
+    ipv6: int = 32
+
+    def __post_init__(self) -> None:
+        for version, value in ((4, self.ipv4), (6, self.ipv6)):
+            longest = 32 if version == 4 else 128
+            if not 1 <= value <= longest:
+                raise ValueError(
+                    f"the IPv{version} claim limit is a prefix length from 1 to {longest}"
+                )
+
+
+def review_reason(
+    claim: Claim, claimant: Owner, table: RoutingTable[Owner], limits: ClaimLimits
+) -> str | None:
+    """Why an org admin's ``claim`` must wait for a hub admin, or None to grant it at once.
+
+    ``table`` holds the approved claims of every member. A prefix waits when
+    its addresses route to another member today (it lies inside that
+    member's network: granting it would hand that member's reports to the
+    claimant), or when it is wider than ``limits`` (nobody may hold it yet,
+    but it is more than one member's network to promise). A prefix inside
+    the claimant's own network, or one that takes nothing from anybody and
+    is within the limits, changes nothing for other members.
+
+    An AS number always waits: it has no nesting to check, the hub cannot
+    verify who operates it, and an unclaimed one is as open to a hijack as
+    an unclaimed prefix. The hub admin checks it against the registry
+    (RIR, PeeringDB) before approving.
+    """
+    network = claim.network
+    if network is None:
+        return "an AS number claim is checked by a hub admin: the hub cannot verify who operates it"
+    owner = table.owner_of_network(network)
+    if owner is not None and owner != claimant:
+        return "it lies inside another member's network"
+    widest = limits.ipv4 if network.version == 4 else limits.ipv6
+    if network.prefixlen < widest:
+        return f"it is wider than /{widest}, the widest prefix granted without review"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

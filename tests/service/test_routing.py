@@ -244,7 +244,9 @@ def test_a_webhook_delivery_is_queued_with_the_routed_objects(
     db: Database, poster: Viewer, routed_org: int, collection: str
 ) -> None:
     with db.session() as session:
-        networks.set_webhook(session, None, routed_org, "http://127.0.0.1:9/hook", "k")
+        networks.set_webhook(
+            session, None, routed_org, "http://127.0.0.1:9/hook", "k", allow_private=True
+        )
     objects = incident_bundle()
     add(db, poster, collection, objects)
     add(db, poster, collection, objects)
@@ -264,7 +266,9 @@ def test_a_failed_add_stores_neither_the_objects_nor_their_routing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with db.session() as session:
-        networks.set_webhook(session, None, routed_org, "http://127.0.0.1:9/hook", "k")
+        networks.set_webhook(
+            session, None, routed_org, "http://127.0.0.1:9/hook", "k", allow_private=True
+        )
 
     def broken_store(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("disk full")

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from federation.cli import cli
 from federation.domain import webhooks
+from federation.domain.errors import UnprocessableError
 from federation.services.peering.worker import run_worker
 from federation.services.routing import networks
 from federation.services.routing.webhooks import deliver_pending, list_deliveries
@@ -80,7 +81,15 @@ def routed(db: Database, factory: Factory, receiver: Receiver) -> Routed:
     factory.member("Routed ISP", role="reader")
     org_id = declare(db, "Routed ISP", "198.51.100.0/24")
     with db.session() as session:
-        networks.set_webhook(session, None, org_id, receiver.url, "test-secret-key", secret=SECRET)
+        networks.set_webhook(
+            session,
+            None,
+            org_id,
+            receiver.url,
+            "test-secret-key",
+            secret=SECRET,
+            allow_private=True,
+        )
     objects = incident_bundle(created_by_ref=poster.identity_id, x_federation_unattributed=True)
     add(db, viewer_of(db, poster), factory.collection(), objects)
     return Routed(poster, org_id, objects)
@@ -272,3 +281,82 @@ def test_the_worker_posts_due_webhooks_while_it_waits_for_peers(
     assert len(receiver.received) == 1
     [delivery] = deliveries(db)
     assert delivery.state == "delivered"
+
+
+def hook_on(receiver: Receiver, host: str) -> str:
+    """The receiver's URL with ``host`` in place of 127.0.0.1."""
+    return receiver.url.replace("127.0.0.1", host)
+
+
+def dns(answers: dict[str, list[str]]) -> webhooks.Resolver:
+    def resolve(host: str, port: int) -> list[str]:
+        if host not in answers:
+            raise OSError(f"Name or service not known: {host}")
+        return answers[host]
+
+    return resolve
+
+
+def routed_to(db: Database, factory: Factory, url: str, resolve: webhooks.Resolver) -> int:
+    """An incident routed to an ISP whose webhook is ``url``, set with ``resolve``."""
+    poster = factory.member("Poster ISP")
+    factory.member("Routed ISP", role="reader")
+    org_id = declare(db, "Routed ISP", "198.51.100.0/24")
+    with db.session() as session:
+        networks.set_webhook(
+            session, None, org_id, url, "test-secret-key", secret=SECRET, resolve=resolve
+        )
+    add(db, viewer_of(db, poster), factory.collection(), incident_bundle())
+    return org_id
+
+
+def test_a_host_that_rebinds_to_a_private_address_after_the_check_gets_nothing(
+    app: Flask, db: Database, factory: Factory, receiver: Receiver
+) -> None:
+    url = hook_on(receiver, "hooks.member.test")
+    # Public when set; the hub's own loopback (where the receiver listens) at delivery.
+    routed_to(db, factory, url, dns({"hooks.member.test": ["93.184.215.14"]}))
+    rebound = dns({"hooks.member.test": ["127.0.0.1"]})
+    with db.session() as session:
+        report = deliver_pending(session, app.config["SECRET_KEY"], resolve=rebound)
+    assert (report.delivered, report.retrying) == (0, 1)
+    assert receiver.received == []
+    [delivery] = deliveries(db)
+    assert "hooks.member.test resolves to the non-public address 127.0.0.1" in (delivery.last_error)
+
+
+def test_a_delivery_connects_to_the_address_it_checked_and_names_the_host(
+    app: Flask, db: Database, factory: Factory, receiver: Receiver
+) -> None:
+    # No resolver on this machine knows hooks.member.test: the POST can only
+    # reach the receiver through the address the check resolved and pinned.
+    url = hook_on(receiver, "hooks.member.test")
+    local = dns({"hooks.member.test": ["127.0.0.1"]})
+    factory.member("Routed ISP", role="reader")
+    org_id = declare(db, "Routed ISP", "198.51.100.0/24")
+    with db.session() as session:
+        with pytest.raises(UnprocessableError, match=r"non-public address 127\.0\.0\.1"):
+            networks.set_webhook(session, None, org_id, url, "k", secret=SECRET, resolve=local)
+        networks.set_webhook(
+            session, None, org_id, url, "k", secret=SECRET, resolve=local, allow_private=True
+        )
+    poster = factory.member("Poster ISP")
+    add(db, viewer_of(db, poster), factory.collection(), incident_bundle())
+    with db.session() as session:
+        report = deliver_pending(session, "k", resolve=local, allow_private=True)
+    assert report.delivered == 1
+    [(headers, body)] = receiver.received
+    assert headers["Host"] == url.split("/")[2]
+    assert headers[webhooks.SIGNATURE_HEADER] == webhooks.signature(SECRET, body)
+    assert deliveries(db)[0].state == "delivered"
+
+
+def test_a_redirect_is_not_followed_to_an_unchecked_target(
+    app: Flask, db: Database, receiver: Receiver, routed: Routed
+) -> None:
+    receiver.statuses = [307]
+    with db.session() as session:
+        report = deliver_pending(session, app.config["SECRET_KEY"], allow_private=True)
+    assert report.retrying == 1
+    assert len(receiver.received) == 1
+    assert deliveries(db)[0].last_error == "HTTP 307"

@@ -101,20 +101,25 @@ _tables: dict[str, tuple[tuple[Any, ...], RoutingTable[int]]] = {}
 
 
 def _routing_table(session: Session) -> RoutingTable[int] | None:
-    """Every declared claim as a routing table, or None when nobody declared any.
+    """Every approved claim as a routing table, or None when there is none.
 
-    Building the table parses every claim (about 0.1 ms each), so it is kept
-    and rebuilt only when the claims change: an add raises the count or the
-    highest id, a removal lowers the count, and a removal followed by an add
-    shows in the newest creation time. Checking costs one aggregate query.
+    Pending and rejected claims route nothing: a claim needs the hub's word
+    (``federation.services.routing.networks``). Building the table parses
+    every claim (about 0.1 ms each), so it is kept and rebuilt only when the
+    approved claims change: an add raises the count or the highest id, a
+    removal lowers the count, a removal followed by an add shows in the
+    newest creation time, and an approval in the newest decision time.
+    Checking costs one aggregate query.
     """
+    approved = OrganisationNetwork.state == "approved"
     fingerprint = tuple(
         session.execute(
             select(
                 func.count(OrganisationNetwork.id),
                 func.max(OrganisationNetwork.id),
                 func.max(OrganisationNetwork.created_at),
-            )
+                func.max(OrganisationNetwork.decided_at),
+            ).where(approved)
         ).one()
     )
     if not fingerprint[0]:
@@ -123,7 +128,7 @@ def _routing_table(session: Session) -> RoutingTable[int] | None:
     cached = _tables.get(key)
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
-    stmt = select(OrganisationNetwork.value, OrganisationNetwork.organisation_id)
+    stmt = select(OrganisationNetwork.value, OrganisationNetwork.organisation_id).where(approved)
     table = RoutingTable.of((parse_claim(value), owner) for value, owner in session.execute(stmt))
     _tables[key] = (fingerprint, table)
     return table

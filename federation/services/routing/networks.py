@@ -10,6 +10,13 @@ another organisation is refused (409). Nested prefixes are allowed, since an ISP
 may delegate a block to a customer that is a member itself; routing picks the
 longest prefix.
 
+A claim is the hub's promise to every reporter, so it needs the hub's word. The
+operator's (``viewer=None``) and a hub admin's claims are that word and are
+approved at once. An org admin's claim is approved at once only when it takes
+nothing from another member and is within the operator's limits
+(``federation.domain.routing.review_reason``); otherwise it waits as a pending
+request, routing nothing, until a hub admin approves or rejects it.
+
 Each function that changes something owns one transaction: the change and its
 audit event commit together, or neither does.
 """
@@ -32,9 +39,17 @@ from federation.domain.errors import (
     UnprocessableError,
 )
 from federation.domain.roles import Role
-from federation.domain.routing import parse_claim
+from federation.domain.routing import (
+    MIN_PREFIX_LENGTH,
+    Claim,
+    ClaimLimits,
+    RoutingTable,
+    parse_claim,
+    review_reason,
+)
 from federation.domain.visibility import Viewer
 from federation.services.access import audit
+from federation.services.routing.webhooks import system_resolve
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
 from federation.storage.models import (
@@ -46,14 +61,26 @@ from federation.storage.models import (
     WebhookDelivery,
 )
 
+APPROVED, PENDING, REJECTED = "approved", "pending", "rejected"
+# Who decided, when the operator did at the command line.
+OPERATOR = "operator"
+MAX_NOTE_LENGTH = 500
+NOW_INSIDE = "it now lies inside another member's network"
+
 
 @dataclass(frozen=True, slots=True)
 class NetworkInfo:
+    """A claim as its organisation sees it: what, its state, why it waits, the hub's answer."""
+
     id: int
     organisation_id: int
     kind: str
     value: str
     created_at: datetime
+    state: str = APPROVED
+    reason: str = ""
+    decided_at: datetime | None = None
+    decision_note: str = ""
 
     @classmethod
     def of(cls, network: OrganisationNetwork) -> NetworkInfo:
@@ -63,7 +90,20 @@ class NetworkInfo:
             kind=network.kind,
             value=network.value,
             created_at=network.created_at,
+            state=network.state,
+            reason=network.reason,
+            decided_at=network.decided_at,
+            decision_note=network.decision_note,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimInfo:
+    """A claim as a hub admin reviews it: the claim, whose, and who decided."""
+
+    network: NetworkInfo
+    organisation: str
+    decided_by: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +187,16 @@ def add_network(
     text: str,
     *,
     inbox_root: str | None = None,
+    limits: ClaimLimits | None = None,
     meta: audit.RequestMeta | None = None,
 ) -> NetworkInfo:
     """Declare that ``org_id`` is responsible for the prefix or AS number ``text``.
 
-    ``inbox_root`` names the API root the organisation's inbox will be created
-    in (the hub's default root), remembered from the first declaration.
+    Approved at once when the operator or a hub admin declares it, or when it
+    needs no review under ``limits`` (the operator's settings); otherwise
+    stored as ``pending``, with the reason. ``inbox_root`` names the API root
+    the organisation's inbox will be created in (the hub's default root),
+    remembered from the first declaration.
     """
     try:
         claim = parse_claim(text)
@@ -161,11 +205,39 @@ def add_network(
     begin_write(session)
     org = organisation_for(session, viewer, org_id)
     held = session.scalar(
-        select(OrganisationNetwork).where(OrganisationNetwork.value == claim.value)
+        select(OrganisationNetwork).where(
+            OrganisationNetwork.value == claim.value, OrganisationNetwork.state != REJECTED
+        )
     )
     if held is not None:
         raise ConflictError(_claimed_message(session, viewer, org, held))
-    network = OrganisationNetwork(organisation_id=org.id, kind=claim.kind, value=claim.value)
+    refused = session.scalar(
+        select(OrganisationNetwork).where(
+            OrganisationNetwork.value == claim.value,
+            OrganisationNetwork.organisation_id == org.id,
+        )
+    )
+    hubs_word = viewer is None or viewer.role == Role.HUB_ADMIN
+    if refused is not None:
+        if not hubs_word:
+            raise ConflictError(
+                f"a hub admin rejected {org.name}'s claim of {claim.value}; ask the hub operator"
+            )
+        # The hub now grants what it refused before: one row per claim.
+        session.delete(refused)
+    reason = ""
+    if not hubs_word:
+        around = _approved_around(session, claim)
+        reason = review_reason(claim, org.id, around, limits or ClaimLimits()) or ""
+    network = OrganisationNetwork(
+        organisation_id=org.id,
+        kind=claim.kind,
+        value=claim.value,
+        state=PENDING if reason else APPROVED,
+        reason=reason,
+    )
+    if hubs_word:
+        network.decided_by, network.decided_at = _actor(viewer), utcnow()
     session.add(network)
     settings = _settings(session, org.id)
     if settings.inbox_api_root_id is None and settings.inbox_collection_id is None and inbox_root:
@@ -177,8 +249,152 @@ def add_network(
     except IntegrityError:
         session.rollback()
         raise ConflictError(f"{claim.value} was claimed by another member just now") from None
-    _commit(session, viewer, "admin.network.add", meta, f"{org.name!r} declared {claim.value}")
+    suspended = [] if reason else _review_nested(session, org.id, claim)
+    detail = f"{org.name!r} declared {claim.value}"
+    if reason:
+        detail += f", pending a hub admin's approval: {reason}"
+    detail += _suspended_detail(suspended)
+    _commit(session, viewer, "admin.network.add", meta, detail)
     return NetworkInfo.of(network)
+
+
+def _review_nested(session: Session, org_id: int, claim: Claim) -> list[str]:
+    """Send other members' unreviewed claims inside a newly approved ``claim`` back for review.
+
+    A claim granted at once took nothing from anybody when it was made; once
+    a wider prefix is approved for another member, it takes that member's
+    addresses (the longest prefix wins), which is what review is for.
+    Otherwise a member could claim a /32 before its rightful holder declares
+    the /24 around it. Claims a hub admin or the operator granted stay.
+    Returns the values sent back.
+    """
+    network = claim.network
+    if network is None:
+        return []
+    rows = session.scalars(
+        select(OrganisationNetwork).where(
+            OrganisationNetwork.kind == "prefix",
+            OrganisationNetwork.state == APPROVED,
+            OrganisationNetwork.decided_by.is_(None),
+            OrganisationNetwork.organisation_id != org_id,
+        )
+    )
+    around = RoutingTable.of([(claim, org_id)])
+    suspended = []
+    for row in rows:
+        inner = parse_claim(row.value).network
+        if inner is not None and inner != network and around.owner_of_network(inner) is not None:
+            row.state, row.reason = PENDING, NOW_INSIDE
+            suspended.append(row.value)
+    return suspended
+
+
+def _suspended_detail(suspended: list[str]) -> str:
+    if not suspended:
+        return ""
+    return f"; sent back for review, now inside it: {', '.join(sorted(suspended))}"
+
+
+def _actor(viewer: Viewer | None) -> str:
+    return viewer.account_name if viewer is not None else OPERATOR
+
+
+def _approved_around(session: Session, claim: Claim) -> RoutingTable[int]:
+    """The approved claims that could hold ``claim``'s addresses: the prefixes containing it.
+
+    Claims are stored as canonical text, so the candidates are the claim's
+    supernets, one per prefix length: at most a few dozen exact lookups,
+    whatever the number of claims.
+    """
+    network = claim.network
+    if network is None:
+        return RoutingTable()
+    candidates = [
+        str(network.supernet(new_prefix=length))
+        for length in range(MIN_PREFIX_LENGTH[network.version], network.prefixlen + 1)
+    ]
+    rows = session.execute(
+        select(OrganisationNetwork.value, OrganisationNetwork.organisation_id).where(
+            OrganisationNetwork.value.in_(candidates), OrganisationNetwork.state == APPROVED
+        )
+    )
+    return RoutingTable.of((parse_claim(value), owner) for value, owner in rows)
+
+
+def list_claims(session: Session, viewer: Viewer | None, state: str = PENDING) -> list[ClaimInfo]:
+    """Every organisation's claims in ``state``, oldest first: the hub admins' review queue."""
+    _require_hubs_word(viewer)
+    stmt = (
+        select(OrganisationNetwork, Organisation.name)
+        .join(Organisation, Organisation.id == OrganisationNetwork.organisation_id)
+        .where(OrganisationNetwork.state == state)
+        .order_by(OrganisationNetwork.id)
+    )
+    return [
+        ClaimInfo(NetworkInfo.of(row), name, row.decided_by) for row, name in session.execute(stmt)
+    ]
+
+
+def decide_network(
+    session: Session,
+    viewer: Viewer | None,
+    org_id: int,
+    network: int | str,
+    approve: bool,
+    *,
+    note: str = "",
+    meta: audit.RequestMeta | None = None,
+) -> NetworkInfo:
+    """Approve or reject a pending claim, by its id or its text (hub admins, the operator).
+
+    An approved claim routes from the next request on; a rejected one stays
+    listed with the ``note`` as the hub's answer and routes nothing.
+    """
+    if len(note) > MAX_NOTE_LENGTH or "\x00" in note:
+        message = f"a note is up to {MAX_NOTE_LENGTH} characters of text"
+        raise UnprocessableError(message, details={"note": [message]})
+    begin_write(session)
+    org = organisation_for(session, viewer, org_id)
+    _require_hubs_word(viewer)
+    row = _claim_row(session, org, network)
+    if row.state != PENDING:
+        raise ConflictError(f"{org.name}'s claim of {row.value} is already {row.state}")
+    row.state = APPROVED if approve else REJECTED
+    row.decided_by = _actor(viewer)
+    row.decided_at = utcnow()
+    row.decision_note = note
+    suspended = _review_nested(session, org.id, parse_claim(row.value)) if approve else []
+    # Claims not rejected are unique by value already: approving a pending
+    # one cannot collide with another member's.
+    session.flush()
+    info = NetworkInfo.of(row)
+    verb = "approved" if approve else "rejected"
+    detail = f"{verb} {org.name!r}'s claim of {info.value}" + (f": {note}" if note else "")
+    detail += _suspended_detail(suspended)
+    _commit(session, viewer, f"admin.network.{'approve' if approve else 'reject'}", meta, detail)
+    return info
+
+
+def _require_hubs_word(viewer: Viewer | None) -> None:
+    if viewer is not None and viewer.role != Role.HUB_ADMIN:
+        raise ForbiddenError("only hub admins review routing claims")
+
+
+def _claim_row(session: Session, org: Organisation, network: int | str) -> OrganisationNetwork:
+    """One of ``org``'s claims, by id or by its text (``198.51.100.0/24``, ``AS64500``)."""
+    stmt = select(OrganisationNetwork).where(OrganisationNetwork.organisation_id == org.id)
+    if isinstance(network, int):
+        stmt = stmt.where(OrganisationNetwork.id == network)
+    else:
+        try:
+            value = parse_claim(network).value
+        except ValueError as exc:
+            raise UnprocessableError(str(exc)) from None
+        stmt = stmt.where(OrganisationNetwork.value == value)
+    row = session.scalar(stmt.order_by(OrganisationNetwork.id.desc()).limit(1))
+    if row is None:
+        raise NotFoundError(f"{org.name} declared no network {str(network)[:60]!r}")
+    return row
 
 
 def remove_network(
@@ -192,18 +408,7 @@ def remove_network(
     """Withdraw a declaration, by its id or its text (``198.51.100.0/24``, ``AS64500``)."""
     begin_write(session)
     org = organisation_for(session, viewer, org_id)
-    stmt = select(OrganisationNetwork).where(OrganisationNetwork.organisation_id == org.id)
-    if isinstance(network, int):
-        stmt = stmt.where(OrganisationNetwork.id == network)
-    else:
-        try:
-            value = parse_claim(network).value
-        except ValueError as exc:
-            raise UnprocessableError(str(exc)) from None
-        stmt = stmt.where(OrganisationNetwork.value == value)
-    row = session.scalar(stmt)
-    if row is None:
-        raise NotFoundError(f"{org.name} declared no network {str(network)[:60]!r}")
+    row = _claim_row(session, org, network)
     info = NetworkInfo.of(row)
     session.delete(row)
     _commit(session, viewer, "admin.network.remove", meta, f"{org.name!r} withdrew {info.value}")
@@ -218,15 +423,24 @@ def set_webhook(
     secret_key: str,
     *,
     secret: str | None = None,
+    allow_private: bool = False,
+    resolve: webhooks.Resolver | None = None,
     meta: audit.RequestMeta | None = None,
 ) -> tuple[RoutingInfo, str | None]:
     """Set the webhook routed deliveries are POSTed to.
+
+    Unless ``allow_private``, the URL's host must be public: a literal
+    address, or a name every address of which (resolved now with
+    ``resolve``, the system's resolver by default) is public. Delivery checks
+    again before each POST, since DNS answers change.
 
     Returns the routing settings and, when no ``secret`` was given, the signing
     secret the hub made: it is shown this once and stored only encrypted.
     """
     try:
         checked_url = webhooks.check_url(url)
+        # Before the write transaction: a slow resolver must not hold it open.
+        webhooks.check_target(checked_url, resolve or system_resolve, allow_private=allow_private)
     except ValueError as exc:
         raise UnprocessableError(str(exc), details={"url": [str(exc)]}) from None
     made = None if secret is not None else webhooks.new_secret()
@@ -274,13 +488,17 @@ def _settings(session: Session, org_id: int) -> RoutingSettings:
 def _claimed_message(
     session: Session, viewer: Viewer | None, org: Organisation, held: OrganisationNetwork
 ) -> str:
+    waiting = " (pending a hub admin's approval)" if held.state == PENDING else ""
     if held.organisation_id == org.id:
-        return f"{org.name} already declared {held.value}"
+        return f"{org.name} already declared {held.value}{waiting}"
     # Org admins learn that the claim is taken, not who holds it.
     if viewer is None or viewer.role == Role.HUB_ADMIN:
         holder = session.get(Organisation, held.organisation_id)
         who = holder.name if holder is not None else "another member"
-        return f"{held.value} is already claimed by {who}; one prefix or AS number has one member"
+        return (
+            f"{held.value} is already claimed by {who}{waiting}; "
+            "one prefix or AS number has one member"
+        )
     return f"{held.value} is already claimed by another member; ask the hub operator"
 
 

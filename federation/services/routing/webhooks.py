@@ -10,22 +10,26 @@ error stays visible to the operator.
 
 The body names the delivered objects by STIX id only, and only those the member
 may see (the one visibility rule); it never names the poster.
+
+Before each POST the webhook's host is resolved and every address checked
+(``federation.domain.webhooks.check_target``), and the POST connects to the
+checked address itself: a host that answered a public address when the
+webhook was set and a private one now (DNS rebinding) is refused, and no
+second lookup happens between the check and the connection.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import http.client
 import json
 import logging
 import socket
-import urllib.error
-import urllib.request
+import ssl
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,8 +55,9 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 TIMEOUT_SECONDS = 10.0
 
-# (url, body, headers, timeout) -> HTTP status; raises OSError when no answer came.
-Sender = Callable[[str, bytes, dict[str, str], float], int]
+# (checked target, body, headers, timeout) -> HTTP status; raises OSError when
+# no answer came.
+Sender = Callable[[webhooks.Target, bytes, dict[str, str], float], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,20 +87,21 @@ def deliver_pending(
     send: Sender | None = None,
     timeout: float = TIMEOUT_SECONDS,
     allow_private: bool = False,
+    resolve: webhooks.Resolver | None = None,
 ) -> DeliveryReport:
     """POST up to ``limit`` due deliveries and record each outcome.
 
-    Unless ``allow_private``, a webhook whose host resolves to a loopback,
-    private, link-local or otherwise non-global address is refused (the
-    delivery fails with that reason), so a member cannot aim the hub at the
-    operator's own network.
+    Unless ``allow_private``, a webhook whose host resolves (now, with
+    ``resolve``, the system's resolver by default) to a loopback, private,
+    link-local, metadata or otherwise non-public address is refused: the
+    delivery is retried later with that reason, so a member cannot aim the
+    hub at the operator's own network.
     """
     send = send or http_post
-    if not allow_private:
-        send = _public_only(send)
+    resolver = resolve or system_resolve
     delivered = retrying = failed = 0
     for claimed in _claim(session, now or utcnow(), limit):
-        error = _send(session, secret_key, claimed, send, timeout)
+        error = _send(session, secret_key, claimed, send, timeout, resolver, allow_private)
         begin_write(session)
         row = session.get(WebhookDelivery, claimed.id)
         if row is None:  # its organisation left the hub meanwhile
@@ -187,9 +193,15 @@ _NO_WEBHOOK = "the organisation has no webhook any more"
 
 
 def _send(
-    session: Session, secret_key: str, claimed: _Claimed, send: Sender, timeout: float
+    session: Session,
+    secret_key: str,
+    claimed: _Claimed,
+    send: Sender,
+    timeout: float,
+    resolve: webhooks.Resolver,
+    allow_private: bool,
 ) -> str | None:
-    """POST one delivery; the error, or None on a 2xx answer."""
+    """POST one delivery to its checked target; the error, or None on a 2xx answer."""
     settings = session.get(RoutingSettings, claimed.organisation_id, populate_existing=True)
     if settings is None or not settings.webhook_url or not settings.webhook_secret:
         return _NO_WEBHOOK
@@ -206,9 +218,13 @@ def _send(
         webhooks.TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
     }
     url = settings.webhook_url
-    session.commit()  # end the read before waiting on the member's server
+    session.commit()  # end the read before waiting on the member's server (or its DNS)
     try:
-        status = send(url, body, headers, timeout)
+        target = webhooks.check_target(url, resolve, allow_private=allow_private)
+    except webhooks.TargetRefusedError as exc:
+        return str(exc)
+    try:
+        status = send(target, body, headers, timeout)
     except OSError as exc:
         return f"{type(exc).__name__}: {str(exc)[:200]}"
     return None if 200 <= status < 300 else f"HTTP {status}"
@@ -257,37 +273,72 @@ def _visible_ids(
     return sorted(session.scalars(stmt))
 
 
-def _public_only(send: Sender) -> Sender:
-    def checked(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-        host = urlsplit(url).hostname or ""
-        port = urlsplit(url).port
-        for *_, address in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP):
-            ip = ipaddress.ip_address(str(address[0]).split("%")[0])
-            if not ip.is_global:
-                raise PermissionError(f"refused: {host} resolves to the non-public address {ip}")
-        return send(url, body, headers, timeout)
-
-    return checked
+def system_resolve(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to with the system's resolver, in its order."""
+    answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    return [str(address[0]) for *_, address in answers]
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect would turn the POST into a GET without the body; report it.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+def _connect(target: webhooks.Target, timeout: float) -> socket.socket:
+    """A TCP connection to the first of the target's checked addresses that answers."""
+    error: OSError = OSError(f"no address to connect to for {target.host}")
+    for address in target.addresses:
+        try:
+            return socket.create_connection((str(address), target.port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to the checked addresses; ``Host`` still names the member's host."""
+
+    def __init__(self, target: webhooks.Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._target = target
+        self._timeout = timeout
+
+    def connect(self) -> None:
+        self.sock = _connect(self._target, self._timeout)
 
 
-def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    """POST ``body`` to ``url``; the HTTP status (OSError when nothing answered)."""
-    if not url.startswith(("http://", "https://")):
-        raise OSError("a webhook URL is http:// or https://")
-    # The scheme is checked just above (and when the URL was set).
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the checked addresses; SNI and the certificate check use the host name."""
+
+    def __init__(self, target: webhooks.Target, timeout: float) -> None:
+        self._tls = ssl.create_default_context()
+        super().__init__(target.host, target.port, timeout=timeout, context=self._tls)
+        self._target = target
+        self._timeout = timeout
+
+    def connect(self) -> None:
+        raw = _connect(self._target, self._timeout)
+        try:
+            self.sock = self._tls.wrap_socket(raw, server_hostname=self._target.host)
+        except BaseException:
+            raw.close()
+            raise
+
+
+def http_post(target: webhooks.Target, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    """POST ``body`` to ``target``'s checked addresses; the HTTP status.
+
+    OSError when nothing answered. A redirect is not followed (it would be
+    another, unchecked target): its status is the answer.
+    """
+    connection: http.client.HTTPConnection = (
+        _PinnedHTTPSConnection(target, timeout)
+        if target.scheme == "https"
+        else _PinnedHTTPConnection(target, timeout)
+    )
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            status: int = response.status
-            return status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        status: int = response.status
+        # A member's endpoint may answer at length; the status is all we need.
+        response.read(65536)
+        return status
+    except http.client.HTTPException as exc:
+        raise OSError(f"bad HTTP answer: {type(exc).__name__}") from None
+    finally:
+        connection.close()

@@ -5,30 +5,58 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from federation.storage.base import Base, BigIntKey, JSONDocument, UTCDateTime, utcnow
+
+# Claims approved or pending hold their value; a rejected one is kept as the
+# hub's answer without blocking the prefix for whoever really holds it.
+_HELD = text("state <> 'rejected'")
 
 
 class OrganisationNetwork(Base):
     """An IP prefix or AS number a member declares it is responsible for.
 
     ``value`` is the canonical text (``198.51.100.0/24``, ``AS64500``) and is
-    unique: one prefix or ASN has one responsible member. Nested prefixes of
-    different members are allowed (an ISP and the customer it delegated a
-    block to); the longest prefix wins.
+    unique among claims not rejected: one prefix or ASN has one responsible
+    member, and a pending request holds its place in the queue. Nested
+    prefixes of different members are allowed (an ISP and the customer it
+    delegated a block to); the longest prefix wins. A claim that needs the
+    hub's word waits as ``pending`` (``reason`` says why) until a hub admin
+    approves or rejects it; only ``approved`` claims route anything.
     """
 
     __tablename__ = "organisation_networks"
+    __table_args__ = (
+        Index(
+            "ux_organisation_networks_held_value",
+            "value",
+            unique=True,
+            sqlite_where=_HELD,
+            postgresql_where=_HELD,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(8))
-    value: Mapped[str] = mapped_column(String(64), unique=True)
+    value: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Claims made before approvals existed were the operator's or trusted
+    # admins'; they stay approved (the migration's server default).
+    state: Mapped[str] = mapped_column(String(16), server_default="approved")
+    # Why the claim waits for a hub admin; empty when granted at once.
+    reason: Mapped[str] = mapped_column(String(300), server_default="")
+    # Who approved or rejected it (an account, or "operator" at the CLI), when,
+    # and why. NULL on an approved claim: granted at once to an org admin,
+    # without review, so it goes back to review if another member's prefix
+    # around it is approved later.
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(String(500), server_default="")
 
 
 class RoutingSettings(Base):
