@@ -44,7 +44,7 @@ class Page:
 def get_objects(
     session: Session, viewer: Viewer, access: CollectionAccess, query: ObjectQuery
 ) -> Page:
-    """A page of the objects the viewer may see (TAXII 2.1 section 5.3)."""
+    """A page of the objects the viewer may see (TAXII 2.1 section 5.4)."""
     _require_read(access)
     return _page(session, viewer, access, query)
 
@@ -52,7 +52,7 @@ def get_objects(
 def get_object(
     session: Session, viewer: Viewer, access: CollectionAccess, stix_id: str, query: ObjectQuery
 ) -> Page:
-    """A page of the versions of one object (TAXII 2.1 section 5.5).
+    """A page of the versions of one object (TAXII 2.1 section 5.6).
 
     An object with no version the viewer may see is absent: 404, whether it was
     never here or is hidden.
@@ -65,14 +65,14 @@ def get_object(
 def get_versions(
     session: Session, viewer: Viewer, access: CollectionAccess, stix_id: str, query: ObjectQuery
 ) -> Page:
-    """A page of the visible versions of one object (TAXII 2.1 section 5.7)."""
+    """A page of the visible versions of one object (TAXII 2.1 section 5.8)."""
     return get_object(session, viewer, access, stix_id, query)
 
 
 def get_manifest(
     session: Session, viewer: Viewer, access: CollectionAccess, query: ObjectQuery
 ) -> Page:
-    """A page of manifest records (TAXII 2.1 section 5.2)."""
+    """A page of manifest records (TAXII 2.1 section 5.3)."""
     _require_read(access)
     return _page(session, viewer, access, query)
 
@@ -80,7 +80,7 @@ def get_manifest(
 def delete_object(
     session: Session, viewer: Viewer, access: CollectionAccess, stix_id: str, query: ObjectQuery
 ) -> int:
-    """Delete the matching versions of one object (TAXII 2.1 section 5.6).
+    """Delete the matching versions of one object (TAXII 2.1 section 5.7).
 
     Only the organisation that added a version (or a hub admin) may delete it;
     the deletion stays on this hub. Returns how many versions went.
