@@ -30,6 +30,9 @@ class Viewer:
     # highest TLP its link may carry. What it reads leaves this hub, so it sees
     # no more than a push to it would send (DESIGN.md "Federation rules").
     tlp_cap: Tlp | None = None
+    # The token the request came with (None from the command line): what the
+    # viewer mints becomes its child, so it never outlives or outranks it.
+    token_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
