@@ -25,7 +25,8 @@ from federation.api.incident_schemas import (
 )
 from federation.api.openapi import operation
 from federation.api.schemas import NoParameters
-from federation.domain.incidents import encode_cursor, ip_range
+from federation.domain.cursors import decode_keyed_cursor, encode_cursor
+from federation.domain.incidents import ip_range, is_incident_id
 from federation.domain.tlp import Tlp
 from federation.services.incidents import followup, reads, reports, stats
 from federation.services.incidents.reports import Incident
@@ -85,7 +86,9 @@ def list_incidents() -> Response:
         text=query.get("q"),
         since=query.get("since"),
         until=query.get("until"),
-        after=query.get("cursor"),
+        after=decode_keyed_cursor(query["cursor"], "cursor", is_incident_id)
+        if "cursor" in query
+        else None,
     )
     page = reports.list_incidents(db_session(), current_viewer(), wanted, query["limit"], _secret())
     # A list spans collections and shows summaries, not STIX objects: one

@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from federation.domain.cursors import encode_cursor
 from federation.domain.errors import ForbiddenError, NotFoundError
-from federation.domain.filters import ObjectQuery, encode_cursor
+from federation.domain.filters import ObjectQuery
 from federation.domain.roles import Role
 from federation.domain.visibility import Viewer
 from federation.services.access.collections import CollectionAccess
