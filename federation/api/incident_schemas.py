@@ -22,11 +22,11 @@ from federation.domain.incidents import (
     HASH_KINDS,
     INDICATOR_KINDS,
     INVESTIGATION_STATUSES,
-    ROLES,
     UNATTRIBUTED_SECTOR,
 )
 from federation.domain.roles import Sector
 from federation.domain.tlp import Tlp
+from federation.domain.vocabulary import ROLES
 
 TLP_LABELS = [t.label for t in Tlp]
 SECTORS = [*(s.value for s in Sector), UNATTRIBUTED_SECTOR]

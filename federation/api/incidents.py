@@ -28,9 +28,9 @@ from federation.api.schemas import NoParameters
 from federation.domain.cursors import decode_keyed_cursor, encode_cursor
 from federation.domain.incidents import ip_range, is_incident_id
 from federation.domain.tlp import Tlp
+from federation.domain.vocabulary import SERVICES_PROPERTY
 from federation.services.incidents import followup, reads, reports, stats
 from federation.services.incidents.reports import Incident
-from federation.services.incidents.stix import SERVICES_PROPERTY
 from federation.storage.incidents import IncidentFilter
 from federation.web.audit import audit_read, audit_write
 from federation.web.auth import current_viewer

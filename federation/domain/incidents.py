@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-INCIDENT_EXTENSION_ID = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
+from federation.domain.vocabulary import INCIDENT_EXTENSION_ID
 
 # Category -> the incident_types value (event-type-ov) that carries it in STIX.
 CATEGORY_TYPES: dict[str, str] = {
@@ -64,8 +64,6 @@ DETERMINATIONS = (
     "suspected",
 )
 INVESTIGATION_STATUSES = ("new", "open", "closed")
-ROLES = ("source", "target", "c2", "infrastructure")
-AFFECTED_ROLE = "affected"
 INDICATOR_KINDS = (
     "ipv4-addr",
     "ipv6-addr",

@@ -15,8 +15,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from federation.domain.errors import NotFoundError
-from federation.domain.incidents import AFFECTED_ROLE, is_incident_id
+from federation.domain.incidents import is_incident_id
 from federation.domain.visibility import Viewer
+from federation.domain.vocabulary import AFFECTED_ROLE
 from federation.services.incidents.reports import (
     Incident,
     count_links,
