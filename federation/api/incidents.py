@@ -140,10 +140,9 @@ def get_incident_stix(incident_id: str) -> Response:
 def update_incident(incident_id: str) -> Response:
     session, viewer = db_session(), current_viewer()
     # An incident the caller cannot see is a 404 whatever the body says.
-    reads.require_visible(session, viewer, incident_id, _secret())
+    target = followup.find_target(session, viewer, incident_id, _secret())
     changes = load_body(IncidentPatchSchema())
-    followup.update_incident(session, viewer, incident_id, changes, _secret())
-    incident = reads.get_incident(session, viewer, incident_id, _secret())
+    incident = followup.update_incident(session, viewer, target, changes, _secret())
     _audit_write("api.update_incident", incident)
     return reply(IncidentDetailSchema(), detail(incident))
 
@@ -158,10 +157,9 @@ def update_incident(incident_id: str) -> Response:
 )
 def create_sighting(incident_id: str) -> Response:
     session, viewer = db_session(), current_viewer()
-    reads.require_visible(session, viewer, incident_id, _secret())
+    target = followup.find_target(session, viewer, incident_id, _secret())
     data = load_body(SightingCreateSchema())
-    followup.add_sighting(session, viewer, incident_id, data, _secret())
-    incident = reads.get_incident(session, viewer, incident_id, _secret())
+    incident = followup.add_sighting(session, viewer, target, data, _secret())
     _audit_write("api.add_sighting", incident)
     return reply(IncidentDetailSchema(), detail(incident), 201)
 
@@ -176,10 +174,9 @@ def create_sighting(incident_id: str) -> Response:
 )
 def create_note(incident_id: str) -> Response:
     session, viewer = db_session(), current_viewer()
-    reads.require_visible(session, viewer, incident_id, _secret())
+    target = followup.find_target(session, viewer, incident_id, _secret())
     data = load_body(NoteCreateSchema())
-    followup.add_note(session, viewer, incident_id, data, _secret())
-    incident = reads.get_incident(session, viewer, incident_id, _secret())
+    incident = followup.add_note(session, viewer, target, data, _secret())
     _audit_write("api.add_note", incident)
     return reply(IncidentDetailSchema(), detail(incident), 201)
 
