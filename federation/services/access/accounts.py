@@ -16,6 +16,7 @@ from federation.domain.errors import (
 )
 from federation.domain.peers import peer_account_cap
 from federation.domain.roles import Role, Sector
+from federation.domain.stewardship import check_choice
 from federation.domain.tlp import Tlp
 from federation.domain.tokens import digests_equal, token_digest
 from federation.domain.visibility import Viewer
@@ -28,7 +29,7 @@ from federation.storage.models import Account, Organisation, Peer, Token
 
 def add_organisation(session: Session, name: str, sector: str) -> Organisation:
     """Admit a member organisation; the hub creates and keeps its STIX identity id."""
-    _check_choice("sector", sector, [s.value for s in Sector])
+    check_choice("sector", sector, [s.value for s in Sector])
     identity_id = f"identity--{uuid.uuid4()}"
     org = Organisation(name=checked_name(name), sector=sector, identity_id=identity_id)
     session.add(org)
@@ -38,7 +39,7 @@ def add_organisation(session: Session, name: str, sector: str) -> Organisation:
 
 def add_account(session: Session, name: str, organisation: str, role: str) -> Account:
     """Create an account inside an existing organisation."""
-    _check_choice("role", role, [r.value for r in Role])
+    check_choice("role", role, [r.value for r in Role])
     org = organisation_named(session, organisation)
     account = Account(name=checked_name(name), organisation=org, role=role)
     session.add(account)
@@ -125,6 +126,14 @@ def organisation_named(session: Session, name: str) -> Organisation:
     return org
 
 
+def organisation_by_id(session: Session, org_id: int) -> Organisation:
+    """The organisation with ``org_id``, or :class:`NotFoundError`."""
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFoundError(f"no organisation with id {org_id}")
+    return org
+
+
 def account_named(session: Session, name: str) -> Account:
     """The account called ``name``, or :class:`NotFoundError`."""
     account = session.scalar(select(Account).where(Account.name == name))
@@ -139,11 +148,6 @@ def checked_name(value: str) -> str:
     if not value or len(value) > 200 or any(ord(c) < 32 for c in value):
         raise UnprocessableError("names are 1 to 200 printable characters")
     return value
-
-
-def _check_choice(what: str, value: str, choices: list[str]) -> None:
-    if value not in choices:
-        raise UnprocessableError(f"unknown {what} {value[:40]!r}; choose from {', '.join(choices)}")
 
 
 OPERATOR_ORGANISATION = "Hub operator"

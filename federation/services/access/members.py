@@ -16,20 +16,23 @@ from sqlalchemy.orm import Session, selectinload
 
 from federation.domain.errors import ForbiddenError, NotFoundError, UnprocessableError
 from federation.domain.roles import Role
-from federation.domain.visibility import Viewer
-from federation.services.access import audit
-from federation.services.access.accounts import OPERATOR_ACCOUNT, organisation_named
-from federation.services.access.stewardship import (
+from federation.domain.stewardship import (
     check_choice,
     check_grantable,
     check_may_manage,
     check_not_reserved,
-    flush_unique,
     may_see_account,
-    organisation_by_id,
     require_admin,
 )
+from federation.domain.visibility import Viewer
+from federation.services.access import audit
+from federation.services.access.accounts import (
+    OPERATOR_ACCOUNT,
+    organisation_by_id,
+    organisation_named,
+)
 from federation.services.access.tokens import IssuedToken, TokenInfo, mint_token, revoke_family
+from federation.services.transactions import flush_unique
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
 from federation.storage.models import Account, Organisation, Token

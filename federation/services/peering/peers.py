@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 from federation.domain.errors import (
     ConflictError,
-    ForbiddenError,
     NotFoundError,
     UnprocessableError,
 )
 from federation.domain.peers import Direction, peer_max_tlp
 from federation.domain.roles import Role, Sector
 from federation.domain.sealing import PeerCredentials, seal
+from federation.domain.stewardship import require_hub_admin
 from federation.domain.visibility import Viewer
 from federation.services.access import accounts, audit
 from federation.services.access.collections import find_collection
@@ -241,12 +241,6 @@ def audit_transfer(
     )
 
 
-def require_hub_admin(viewer: Viewer) -> None:
-    """Peers are the hub operator's business alone."""
-    if viewer.role != Role.HUB_ADMIN:
-        raise ForbiddenError("only hub admins manage peers")
-
-
 def _lag(session: Session, peer: Peer, now: datetime) -> tuple[int | None, float | None]:
     """Objects not yet pushed (and the age of the oldest), and time since the last full pull.
 
@@ -359,7 +353,7 @@ def create_peer(
     meta: audit.RequestMeta | None = None,
 ) -> PeerReport:
     """Create a peer link on behalf of a hub admin."""
-    require_hub_admin(viewer)
+    require_hub_admin(viewer, "manage peers")
     peer = add_peer(session, secret_key, settings)
     audit.record(session, viewer, "peer.add", meta=meta, detail=peer.name)
     session.commit()
@@ -368,7 +362,7 @@ def create_peer(
 
 def peer_report(session: Session, viewer: Viewer, name: str) -> PeerReport:
     """One peer, for a hub admin."""
-    require_hub_admin(viewer)
+    require_hub_admin(viewer, "manage peers")
     result = report(session, peer_named(session, name))
     session.commit()
     return result
@@ -376,7 +370,7 @@ def peer_report(session: Session, viewer: Viewer, name: str) -> PeerReport:
 
 def peer_reports(session: Session, viewer: Viewer) -> list[PeerReport]:
     """Every peer, for a hub admin."""
-    require_hub_admin(viewer)
+    require_hub_admin(viewer, "manage peers")
     return reports(session)
 
 
@@ -384,7 +378,7 @@ def delete_peer(
     session: Session, viewer: Viewer, name: str, *, meta: audit.RequestMeta | None = None
 ) -> None:
     """Remove a peer link on behalf of a hub admin."""
-    require_hub_admin(viewer)
+    require_hub_admin(viewer, "manage peers")
     peer = peer_named(session, name)
     audit.record(session, viewer, "peer.remove", meta=meta, detail=peer.name)
     session.delete(peer)
