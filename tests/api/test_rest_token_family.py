@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+from federation.services.demo import load_demo
 from federation.storage.database import Database
 from federation.storage.models import AuditEvent, Token
 from federation.taxii.media import TAXII_MEDIA_TYPE
@@ -161,3 +163,16 @@ def test_a_short_lived_token_cannot_make_an_account_with_a_lasting_token(
     expire(db, parent["id"])
     assert rest_status(client, first) == 401
     assert taxii_status(client, first) == 401
+
+
+def test_rotating_the_demo_tokens_revokes_the_tokens_made_with_them(
+    app: Flask, client: FlaskClient, db: Database
+) -> None:
+    with db.session() as session:
+        first = load_demo(session, app.config["SECRET_KEY"])[0]
+    child = client.post("/api/v1/tokens", json={}, headers=bearer(first.token)).json
+    assert rest_status(client, child["token"]) == 200
+    with db.session() as session:
+        load_demo(session, app.config["SECRET_KEY"])
+    assert rest_status(client, first.token) == 401
+    assert rest_status(client, child["token"]) == 401
