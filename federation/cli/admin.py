@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from federation.cli.common import one_line_errors, session_scope
 from federation.domain.roles import Role, Sector
+from federation.domain.text import checked_name
 from federation.services.access import accounts, collections, members
 
 
@@ -52,7 +53,7 @@ def account_add(name: str, organisation: str, role: str, as_json: bool) -> None:
             session,
             accounts.operator_viewer(session),
             current_app.config["SECRET_KEY"],
-            name=accounts.checked_name(name),
+            name=checked_name(name),
             role=role,
             organisation=organisation,
         )

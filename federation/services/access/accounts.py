@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from federation.domain.errors import (
     NotFoundError,
     UnauthenticatedError,
-    UnprocessableError,
 )
 from federation.domain.peers import peer_account_cap
 from federation.domain.roles import Role, Sector
 from federation.domain.stewardship import check_choice
+from federation.domain.text import checked_name
 from federation.domain.tlp import Tlp
 from federation.domain.tokens import digests_equal, token_digest
 from federation.domain.visibility import Viewer
@@ -140,14 +140,6 @@ def account_named(session: Session, name: str) -> Account:
     if account is None:
         raise NotFoundError(f"no account named {name[:100]!r}")
     return account
-
-
-def checked_name(value: str) -> str:
-    """``value`` without surrounding blanks: 422 unless 1 to 200 printable characters."""
-    value = value.strip()
-    if not value or len(value) > 200 or any(ord(c) < 32 for c in value):
-        raise UnprocessableError("names are 1 to 200 printable characters")
-    return value
 
 
 OPERATOR_ORGANISATION = "Hub operator"
