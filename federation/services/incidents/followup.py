@@ -24,6 +24,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.domain.errors import ForbiddenError
+from federation.domain.incident_stix import (
+    Reporter,
+    follow_up,
+    identity_object,
+    indicator_objects,
+    next_version,
+    now,
+    stix_time,
+)
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
 from federation.domain.vocabulary import (
@@ -38,15 +47,6 @@ from federation.services.incidents.reports import (
     readable_collections,
     shown_incidents,
     store,
-)
-from federation.services.incidents.stix import (
-    Reporter,
-    follow_up,
-    identity_object,
-    indicator_objects,
-    next_version,
-    now,
-    stix_time,
 )
 from federation.storage.incidents import Readable
 from federation.storage.models import Collection, IncidentVersion, ObjectVersion, Organisation

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from federation.domain.errors import UnprocessableError
+from federation.domain.incident_stix import Reporter, build_report
 from federation.domain.incidents import UNATTRIBUTED_SECTOR
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
 from federation.domain.vocabulary import AFFECTED_ROLE
 from federation.services.access.collections import CollectionAccess, access_for
-from federation.services.incidents.stix import Reporter, build_report
 from federation.services.objects import ingest
 from federation.services.objects.present import present, pseudonym
 from federation.storage.incidents import (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from federation.domain.incidents import CATEGORY_TYPES, HASH_KINDS
@@ -29,7 +29,6 @@ from federation.domain.vocabulary import (
     SERVICES_PROPERTY,
 )
 from federation.stix.timestamps import format_timestamp, parse_timestamp
-from federation.storage.base import utcnow
 
 _MILLI = timedelta(milliseconds=1)
 
@@ -52,7 +51,7 @@ def stix_time(value: datetime) -> str:
 
 def now() -> datetime:
     """The current time at millisecond precision."""
-    moment = utcnow()
+    moment = datetime.now(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
