@@ -29,11 +29,11 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from federation import create_app
+from federation.domain.incident_stix import Reporter, build_report
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
 from federation.services.access import accounts, collections
 from federation.services.access.collections import access_for
-from federation.services.incidents.stix import Reporter, build_report
 from federation.services.objects import ingest
 from federation.storage import migrations
 from federation.storage.models import (

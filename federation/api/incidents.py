@@ -25,14 +25,15 @@ from federation.api.incident_schemas import (
 )
 from federation.api.openapi import operation
 from federation.api.schemas import NoParameters
+from federation.domain.cursors import decode_keyed_cursor, encode_cursor
 from federation.domain.errors import ForbiddenError
-from federation.domain.incidents import encode_cursor, ip_range
+from federation.domain.incidents import ip_range, is_incident_id
 from federation.domain.roles import is_taxii_only
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
+from federation.domain.vocabulary import SERVICES_PROPERTY
 from federation.services.incidents import followup, reads, reports, stats
 from federation.services.incidents.reports import Incident
-from federation.services.incidents.stix import SERVICES_PROPERTY
 from federation.storage.incidents import IncidentFilter
 from federation.web.audit import audit_read, audit_write
 from federation.web.auth import current_viewer
@@ -105,7 +106,9 @@ def list_incidents() -> Response:
         text=query.get("q"),
         since=query.get("since"),
         until=query.get("until"),
-        after=query.get("cursor"),
+        after=decode_keyed_cursor(query["cursor"], "cursor", is_incident_id)
+        if "cursor" in query
+        else None,
     )
     page = reports.list_incidents(db_session(), current_viewer(), wanted, query["limit"], _secret())
     # A list spans collections and shows summaries, not STIX objects: one
@@ -157,10 +160,9 @@ def get_incident_stix(incident_id: str) -> Response:
 def update_incident(incident_id: str) -> Response:
     session, viewer = db_session(), _reporter()
     # An incident the caller cannot see is a 404 whatever the body says.
-    reads.require_visible(session, viewer, incident_id, _secret())
+    target = followup.find_target(session, viewer, incident_id, _secret())
     changes = load_body(IncidentPatchSchema())
-    followup.update_incident(session, viewer, incident_id, changes, _secret())
-    incident = reads.get_incident(session, viewer, incident_id, _secret())
+    incident = followup.update_incident(session, viewer, target, changes, _secret())
     _audit_write("api.update_incident", incident)
     return reply(IncidentDetailSchema(), detail(incident))
 
@@ -175,10 +177,9 @@ def update_incident(incident_id: str) -> Response:
 )
 def create_sighting(incident_id: str) -> Response:
     session, viewer = db_session(), _reporter()
-    reads.require_visible(session, viewer, incident_id, _secret())
+    target = followup.find_target(session, viewer, incident_id, _secret())
     data = load_body(SightingCreateSchema())
-    followup.add_sighting(session, viewer, incident_id, data, _secret())
-    incident = reads.get_incident(session, viewer, incident_id, _secret())
+    incident = followup.add_sighting(session, viewer, target, data, _secret())
     _audit_write("api.add_sighting", incident)
     return reply(IncidentDetailSchema(), detail(incident), 201)
 
@@ -193,10 +194,9 @@ def create_sighting(incident_id: str) -> Response:
 )
 def create_note(incident_id: str) -> Response:
     session, viewer = db_session(), _reporter()
-    reads.require_visible(session, viewer, incident_id, _secret())
+    target = followup.find_target(session, viewer, incident_id, _secret())
     data = load_body(NoteCreateSchema())
-    followup.add_note(session, viewer, incident_id, data, _secret())
-    incident = reads.get_incident(session, viewer, incident_id, _secret())
+    incident = followup.add_note(session, viewer, target, data, _secret())
     _audit_write("api.add_note", incident)
     return reply(IncidentDetailSchema(), detail(incident), 201)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import UTC
 from typing import Any, ClassVar
 
@@ -87,7 +86,7 @@ def create_token() -> Response:
         meta=request_meta(),
         **data,
     )
-    return reply(IssuedTokenSchema(), {**asdict(issued.info), "token": issued.secret}, 201)
+    return reply(IssuedTokenSchema(), issued, 201)
 
 
 @api.delete("/tokens/<int:token_id>")

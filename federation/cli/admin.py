@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import click
 from flask import current_app
@@ -12,7 +11,8 @@ from flask.cli import with_appcontext
 
 from federation.cli.common import one_line_errors, session_scope
 from federation.domain.roles import Role, Sector
-from federation.services.access import accounts, collections
+from federation.domain.text import checked_name
+from federation.services.access import accounts, collections, members
 
 
 @click.group("org")
@@ -46,14 +46,22 @@ def account_group() -> None:
 @one_line_errors
 def account_add(name: str, organisation: str, role: str, as_json: bool) -> None:
     """Create account NAME and print its first token (shown this once only)."""
+    # The same service as POST /api/v1/accounts, as the hub operator: the
+    # account, its token and the audit event commit together or not at all.
     with session_scope() as session:
-        account = accounts.add_account(session, name, organisation, role)
-        issued = accounts.issue_token(session, current_app.config["SECRET_KEY"], account.name)
+        created = members.create_account(
+            session,
+            accounts.operator_viewer(session),
+            current_app.config["SECRET_KEY"],
+            name=checked_name(name),
+            role=role,
+            organisation=organisation,
+        )
     if as_json:
-        click.echo(json.dumps({"account": issued.account, "token": issued.token}))
+        click.echo(json.dumps({"account": created.account.name, "token": created.token}))
     else:
-        click.echo(f"account {issued.account} ({role} in {organisation})")
-        click.echo(f"token (shown once): {issued.token}")
+        click.echo(f"account {created.account.name} ({role} in {organisation})")
+        click.echo(f"token (shown once): {created.token}")
 
 
 @click.group("token")
@@ -65,15 +73,28 @@ def token_group() -> None:
 @click.argument("account")
 @click.option("--label", default="", help="What the token is for.")
 @click.option("--expires-in-days", type=click.IntRange(min=1), help="Expire after N days.")
+@click.option(
+    "--parent",
+    "parent_id",
+    type=click.IntRange(min=1),
+    help="Make it a child of token ID: it expires, is revoked and ranks no higher than it.",
+)
 @click.option("--json", "as_json", is_flag=True, help='Print {"id": ..., "token": ...}.')
 @with_appcontext
 @one_line_errors
-def token_add(account: str, label: str, expires_in_days: int | None, as_json: bool) -> None:
+def token_add(
+    account: str, label: str, expires_in_days: int | None, parent_id: int | None, as_json: bool
+) -> None:
     """Issue a new token for ACCOUNT (shown this once only)."""
-    expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
     with session_scope() as session:
-        issued = accounts.issue_token(
-            session, current_app.config["SECRET_KEY"], account, label=label, expires_at=expires
+        issued = members.create_token(
+            session,
+            accounts.operator_viewer(session),
+            current_app.config["SECRET_KEY"],
+            account=account,
+            label=label,
+            expires_in_days=expires_in_days,
+            parent_id=parent_id,
         )
     if as_json:
         click.echo(json.dumps({"id": issued.id, "account": issued.account, "token": issued.token}))
@@ -86,9 +107,9 @@ def token_add(account: str, label: str, expires_in_days: int | None, as_json: bo
 @with_appcontext
 @one_line_errors
 def token_revoke(token_id: int) -> None:
-    """Revoke token TOKEN_ID; it stops working at once."""
+    """Revoke token TOKEN_ID and the tokens made with it; they stop working at once."""
     with session_scope() as session:
-        accounts.revoke_token(session, token_id)
+        members.revoke_token(session, accounts.operator_viewer(session), token_id)
     click.echo(f"token {token_id} revoked")
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from federation.domain.cursors import decode_cursor
 from federation.domain.errors import BadRequestError
 from federation.stix.timestamps import format_timestamp, parse_timestamp
 
@@ -83,45 +81,9 @@ def parse_version_filter(value: str) -> VersionFilter:
     return VersionFilter(first=first, last=last, all=every, timestamps=tuple(stamps))
 
 
-def encode_cursor(date_added: datetime) -> str:
-    """The opaque ``next`` value for a page that ended at ``date_added``."""
-    micros = (date_added - _EPOCH) // _MICRO
-    raw = json.dumps({"a": micros}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(value: str) -> datetime:
-    """Invert :func:`encode_cursor`; anything else is a 400."""
-    try:
-        # A real cursor is about 30 characters; a long one could only be a
-        # deeply nested JSON bomb (RecursionError) or a huge number.
-        if len(value) > _CURSOR_MAX_LENGTH:
-            raise ValueError(value)
-        padded = value + "=" * (-len(value) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        micros = data["a"]
-        if type(micros) is not int or micros < 0:  # bool is an int subclass
-            raise ValueError(micros)
-        date_added = _EPOCH + micros * _MICRO
-        # base64 skips stray characters and JSON allows spacing and extra keys:
-        # only the exact text encode_cursor hands out is accepted.
-        if encode_cursor(date_added) != value:
-            raise ValueError(value)
-        return date_added
-    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, OverflowError):
-        raise BadRequestError(
-            "the 'next' parameter is not a value this server handed out"
-        ) from None
-
-
 def format_date_added(value: datetime) -> str:
     """date_added as the wire shows it: microsecond precision, UTC."""
     return format_timestamp(value)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - _EPOCH
-_CURSOR_MAX_LENGTH = 64
 
 
 def _limit(value: str | None, default: int, maximum: int) -> int:

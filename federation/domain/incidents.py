@@ -8,18 +8,14 @@ raw STIX over TAXII gets a category too.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import ipaddress
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-INCIDENT_EXTENSION_ID = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
+from federation.domain.vocabulary import INCIDENT_EXTENSION_ID
 
 # Category -> the incident_types value (event-type-ov) that carries it in STIX.
 CATEGORY_TYPES: dict[str, str] = {
@@ -68,8 +64,6 @@ DETERMINATIONS = (
     "suspected",
 )
 INVESTIGATION_STATUSES = ("new", "open", "closed")
-ROLES = ("source", "target", "c2", "infrastructure")
-AFFECTED_ROLE = "affected"
 INDICATOR_KINDS = (
     "ipv4-addr",
     "ipv6-addr",
@@ -230,33 +224,3 @@ def frequency_class(reports: int, days: int) -> str | None:
     if interval <= 31:
         return "monthly"
     return "rarely"
-
-
-def encode_cursor(created: datetime, stix_id: str) -> str:
-    """The opaque cursor after the incident (``created``, ``stix_id``)."""
-    micros = (created - _EPOCH) // _MICRO
-    raw = json.dumps({"c": micros, "i": stix_id}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(value: str) -> tuple[datetime, str] | None:
-    """Invert :func:`encode_cursor`; None for anything it did not produce."""
-    try:
-        if len(value) > 500:
-            return None
-        data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        micros, stix_id = data["c"], data["i"]
-        if type(micros) is not int or not isinstance(stix_id, str) or micros < 0:
-            return None
-        if not is_incident_id(stix_id):
-            return None
-        created = _EPOCH + micros * _MICRO
-        if encode_cursor(created, stix_id) != value:
-            return None
-        return created, stix_id
-    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, OverflowError):
-        return None
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - _EPOCH

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from federation.domain.errors import UnprocessableError
 from federation.domain.tlp import Tlp
@@ -123,3 +124,31 @@ def next_attempt(now: datetime, interval_seconds: int, consecutive_failures: int
     if consecutive_failures == 0:
         return now + timedelta(seconds=interval_seconds)
     return now + retry_delay(interval_seconds, consecutive_failures)
+
+
+def peer_name(value: str) -> str:
+    """A peer's name without surrounding blanks: 1 to 200 printable characters, no '/'."""
+    value = value.strip()
+    if not value or len(value) > 200 or any(ord(c) < 32 for c in value) or "/" in value:
+        raise UnprocessableError(
+            "peer names are 1 to 200 printable characters, without '/'",
+            details={"name": ["1 to 200 printable characters, without '/'."]},
+        )
+    return value
+
+
+def api_root_url(value: str) -> str:
+    """The URL of a peer's TAXII API root, ending in '/'; credentials belong elsewhere."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnprocessableError(
+            "the peer URL is an http(s) URL of a TAXII 2.1 API root",
+            details={"url": ["An http(s) URL of a TAXII 2.1 API root."]},
+        )
+    if parts.username or parts.password:
+        raise UnprocessableError(
+            "put credentials in --user/--password or --token, not the URL",
+            details={"url": ["No credentials in the URL."]},
+        )
+    url = parts.geturl()
+    return url if url.endswith("/") else url + "/"

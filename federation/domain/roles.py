@@ -40,3 +40,20 @@ TAXII_ONLY_ROLES = frozenset({Role.PEER})
 def is_taxii_only(role: str) -> bool:
     """Whether an account with ``role`` may write over TAXII but not report incidents over REST."""
     return role in TAXII_ONLY_ROLES
+
+
+# What each role may do, as a set of the roles it includes: a hub admin rules
+# everything, an org admin does what an analyst does, an analyst what a reader
+# does. A peer is another hub, not a rank: only a hub admin includes it.
+_INCLUDES: dict[str, frozenset[str]] = {
+    Role.READER: frozenset({Role.READER}),
+    Role.ANALYST: frozenset({Role.READER, Role.ANALYST}),
+    Role.ORG_ADMIN: frozenset({Role.READER, Role.ANALYST, Role.ORG_ADMIN}),
+    Role.HUB_ADMIN: frozenset(Role),
+    Role.PEER: frozenset({Role.PEER}),
+}
+
+
+def outranks(role: str, other: str) -> bool:
+    """Whether ``role`` may do something ``other`` may not (unknown roles outrank all)."""
+    return role not in _INCLUDES.get(other, frozenset())

@@ -1,6 +1,8 @@
-"""Text every backend can store."""
+"""Text every backend can store, and the names members give things."""
 
 from __future__ import annotations
+
+from federation.domain.errors import UnprocessableError
 
 
 def storable_text(value: str) -> bool:
@@ -15,3 +17,11 @@ def storable_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def checked_name(value: str) -> str:
+    """``value`` without surrounding blanks: 422 unless 1 to 200 printable characters."""
+    value = value.strip()
+    if not value or len(value) > 200 or any(ord(c) < 32 for c in value):
+        raise UnprocessableError("names are 1 to 200 printable characters")
+    return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 
 TOKEN_PREFIX = "fed_"  # noqa: S105 - a public prefix, not a secret
 
@@ -32,3 +33,16 @@ def digests_equal(a: str, b: str) -> bool:
 def display_prefix(token: str) -> str:
     """The few leading characters shown in listings to tell tokens apart."""
     return token[: len(TOKEN_PREFIX) + 6]
+
+
+def capped_expiry(requested: datetime | None, parent: datetime | None) -> datetime | None:
+    """When a child token expires: as asked, but never after its parent.
+
+    A token made with another one must not outlive it, so a child asked
+    without an expiry, or with a later one, gets its parent's.
+    """
+    if parent is None:
+        return requested
+    if requested is None:
+        return parent
+    return min(requested, parent)

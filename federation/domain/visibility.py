@@ -8,8 +8,10 @@ agree on every combination.
 from __future__ import annotations
 
 from collections.abc import Collection as Coll
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from federation.domain.roles import may_write
 from federation.domain.tlp import Tlp
 
 
@@ -30,6 +32,9 @@ class Viewer:
     # highest TLP its link may carry. What it reads leaves this hub, so it sees
     # no more than a push to it would send (DESIGN.md "Federation rules").
     tlp_cap: Tlp | None = None
+    # The token the request came with (None from the command line): what the
+    # viewer mints becomes its child, so it never outlives or outranks it.
+    token_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +85,23 @@ def grant_matches(subject: str, viewer: Viewer) -> bool:
     if kind == "group":
         return value in viewer.groups
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class Permissions:
+    """What a viewer may do with one collection."""
+
+    can_read: bool
+    can_write: bool
+
+
+def collection_permissions(viewer: Viewer, grants: Iterable[tuple[str, str]]) -> Permissions:
+    """What ``viewer`` may do with a collection that has ``grants`` ((access,
+    subject) pairs): what its grants allow, then within its role's limits (a
+    reader never writes)."""
+    read = write = False
+    for access, subject in grants:
+        if grant_matches(subject, viewer):
+            read = read or access == "read"
+            write = write or access == "write"
+    return Permissions(can_read=read, can_write=write and may_write(viewer.role))

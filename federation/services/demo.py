@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.services.access import accounts, collections
+from federation.services.access.tokens import revoke_family
 from federation.storage.base import utcnow
 from federation.storage.models import Account, ApiRoot, Collection, Organisation, Token
 
@@ -91,6 +92,8 @@ def _revoke_demo_tokens(session: Session) -> None:
         .join(Account)
         .where(Account.name.in_(names), Token.label == DEMO_LABEL, Token.revoked_at.is_(None))
     )
-    for token in session.scalars(stmt):
-        token.revoked_at = utcnow()
+    # With the tokens made from them: no token outlives the one that made it.
+    now = utcnow()
+    for token in session.scalars(stmt).all():
+        revoke_family(session, token, now)
     session.commit()

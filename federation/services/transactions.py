@@ -15,3 +15,12 @@ def commit_unique(session: Session, message: str) -> None:
     except IntegrityError:
         session.rollback()
         raise ConflictError(message) from None
+
+
+def flush_unique(session: Session, message: str) -> None:
+    """Flush, turning a uniqueness violation into :class:`ConflictError`."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ConflictError(message) from None

@@ -1,4 +1,4 @@
-"""Object manifests (TAXII 2.1 section 5.3 of the collection's manifest endpoint)."""
+"""Object manifests (Get Object Manifests, TAXII 2.1 section 5.3)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from federation.web.db import db_session
 
 @taxii.get("/<root>/collections/<collection_id>/manifest/")
 def get_manifest(root: str, collection_id: str) -> Response:
-    """Manifest records for the objects the caller may see (section 5.3)."""
+    """Manifest records for the objects the caller may see (Get Object Manifests, section 5.3)."""
     filters = parse_request_query(OBJECTS_PARAMS)
     session, viewer = db_session(), current_viewer()
     access = collection_for(session, viewer, root, collection_id)

@@ -30,7 +30,7 @@ OBJECTS = "/<root>/collections/<collection_id>/objects/"
 
 @taxii.get(OBJECTS)
 def get_objects(root: str, collection_id: str) -> Response:
-    """A page of the collection's objects the caller may see (section 5.3)."""
+    """A page of the collection's objects the caller may see (Get Objects, section 5.4)."""
     filters = parse_request_query(OBJECTS_PARAMS)
     session, viewer = db_session(), current_viewer()
     access = collection_for(session, viewer, root, collection_id)
@@ -43,7 +43,7 @@ def get_objects(root: str, collection_id: str) -> Response:
 
 @taxii.post(OBJECTS)
 def add_objects(root: str, collection_id: str) -> Response:
-    """Add an envelope of objects; each succeeds or fails on its own (section 5.5).
+    """Add an envelope of objects; each succeeds or fails on its own (Add Objects, section 5.5).
 
     The write and its audit event commit together.
     """
@@ -66,7 +66,7 @@ def add_objects(root: str, collection_id: str) -> Response:
 
 @taxii.get(OBJECTS + "<object_id>/")
 def get_object(root: str, collection_id: str, object_id: str) -> Response:
-    """The matching versions of one object (section 5.5)."""
+    """The matching versions of one object (Get An Object, section 5.6)."""
     filters = parse_request_query(OBJECT_PARAMS)
     session, viewer = db_session(), current_viewer()
     access = collection_for(session, viewer, root, collection_id)
@@ -79,7 +79,7 @@ def get_object(root: str, collection_id: str, object_id: str) -> Response:
 
 @taxii.delete(OBJECTS + "<object_id>/")
 def delete_object(root: str, collection_id: str, object_id: str) -> Response:
-    """Delete the matching versions of one object from this hub (section 5.7)."""
+    """Delete the matching versions of one object from this hub (Delete An Object, section 5.7)."""
     filters = parse_request_query(DELETE_PARAMS, default_version="all")
     session, viewer = db_session(), current_viewer()
     access = collection_for(session, viewer, root, collection_id)
@@ -97,7 +97,7 @@ def delete_object(root: str, collection_id: str, object_id: str) -> Response:
 
 @taxii.get(OBJECTS + "<object_id>/versions/")
 def get_object_versions(root: str, collection_id: str, object_id: str) -> Response:
-    """The versions of one object, oldest first (section 5.7)."""
+    """The versions of one object, oldest first (Get Object Versions, section 5.8)."""
     filters = parse_request_query(VERSIONS_PARAMS, default_version="all")
     session, viewer = db_session(), current_viewer()
     access = collection_for(session, viewer, root, collection_id)

@@ -9,8 +9,8 @@ import stix2
 from flask.testing import FlaskClient
 from stix2validator import ValidationOptions, validate_instance
 
-from federation.domain.incidents import INCIDENT_EXTENSION_ID
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
+from federation.domain.vocabulary import INCIDENT_EXTENSION_ID
 from tests.api.incident_helpers import listed, post_incident, report
 from tests.conftest import Factory
 from tests.helpers import objects_url

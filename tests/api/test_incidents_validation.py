@@ -154,7 +154,6 @@ def test_collection_without_write_access_is_refused(
         {"since": "yesterday"},
         {"limit": "0"},
         {"limit": "201"},
-        {"cursor": "not-a-cursor"},
         {"sector": "aliens"},
         {"q": ""},
         {"unknown": "1"},

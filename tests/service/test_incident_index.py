@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from federation.domain.incidents import INCIDENT_EXTENSION_ID
+from federation.domain.vocabulary import INCIDENT_EXTENSION_ID
 from federation.services.access.accounts import authenticate
 from federation.services.access.collections import access_for, find_collection
 from federation.services.objects import ingest

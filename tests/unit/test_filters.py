@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from federation.domain.cursors import decode_cursor, encode_cursor
 from federation.domain.errors import BadRequestError
 from federation.domain.filters import (
     ObjectQuery,
     VersionFilter,
-    decode_cursor,
-    encode_cursor,
     format_date_added,
     parse_query,
     parse_version_filter,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -12,33 +12,26 @@ from sqlalchemy.orm import Session
 from federation.domain.errors import (
     NotFoundError,
     UnauthenticatedError,
-    UnprocessableError,
 )
 from federation.domain.peers import peer_account_cap
 from federation.domain.roles import Role, Sector
+from federation.domain.stewardship import check_choice
+from federation.domain.text import checked_name
 from federation.domain.tlp import Tlp
-from federation.domain.tokens import digests_equal, display_prefix, new_token, token_digest
+from federation.domain.tokens import digests_equal, token_digest
 from federation.domain.visibility import Viewer
+from federation.services.access.tokens import IssuedToken, is_usable, mint_token, revoke_family
 from federation.services.transactions import commit_unique
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
 from federation.storage.models import Account, Organisation, Peer, Token
 
 
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    """A token as created: the secret is here once and nowhere else."""
-
-    id: int
-    account: str
-    token: str
-    expires_at: datetime | None
-
-
 def add_organisation(session: Session, name: str, sector: str) -> Organisation:
     """Admit a member organisation; the hub creates and keeps its STIX identity id."""
-    _check_choice("sector", sector, [s.value for s in Sector])
-    org = Organisation(name=_name(name), sector=sector, identity_id=f"identity--{uuid.uuid4()}")
+    check_choice("sector", sector, [s.value for s in Sector])
+    identity_id = f"identity--{uuid.uuid4()}"
+    org = Organisation(name=checked_name(name), sector=sector, identity_id=identity_id)
     session.add(org)
     commit_unique(session, f"an organisation named {name!r} already exists")
     return org
@@ -46,9 +39,9 @@ def add_organisation(session: Session, name: str, sector: str) -> Organisation:
 
 def add_account(session: Session, name: str, organisation: str, role: str) -> Account:
     """Create an account inside an existing organisation."""
-    _check_choice("role", role, [r.value for r in Role])
+    check_choice("role", role, [r.value for r in Role])
     org = organisation_named(session, organisation)
-    account = Account(name=_name(name), organisation=org, role=role)
+    account = Account(name=checked_name(name), organisation=org, role=role)
     session.add(account)
     commit_unique(session, f"an account named {name!r} already exists")
     return account
@@ -62,28 +55,24 @@ def issue_token(
     label: str = "",
     expires_at: datetime | None = None,
 ) -> IssuedToken:
-    """Create a token for an account and return its secret, which is not stored."""
+    """Create a root token for an account, unaudited, and return its secret.
+
+    For setting a hub up (the demo, test fixtures, benchmarks); the CLI and
+    REST make tokens through :mod:`federation.services.access.members`,
+    which audits them.
+    """
     account = account_named(session, account_name)
-    secret = new_token()
-    token = Token(
-        account=account,
-        digest=token_digest(secret_key, secret),
-        prefix=display_prefix(secret),
-        label=label,
-        expires_at=expires_at,
-    )
-    session.add(token)
+    issued = mint_token(session, secret_key, account, label=label, expires_at=expires_at)
     session.commit()
-    return IssuedToken(id=token.id, account=account.name, token=secret, expires_at=expires_at)
+    return issued
 
 
 def revoke_token(session: Session, token_id: int) -> None:
-    """Revoke a token; requests carrying it get 401 from now on."""
+    """Revoke a token and its descendants, unaudited (setup and tests, like :func:`issue_token`)."""
     token = session.get(Token, token_id)
     if token is None:
         raise NotFoundError(f"no token with id {token_id}")
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
+    revoke_family(session, token, utcnow())
     session.commit()
 
 
@@ -102,14 +91,12 @@ def authenticate(
     if (
         row is None
         or not digests_equal(row.digest, digest)
-        or row.revoked_at is not None
-        or (row.expires_at is not None and row.expires_at <= now)
-        or row.account.disabled
         or (account_name is not None and account_name != row.account.name)
+        or not is_usable(session, row, now)
     ):
         session.rollback()
         raise UnauthenticatedError("invalid or expired credentials")
-    viewer = viewer_for(row.account)
+    viewer = replace(viewer_for(row.account), token_id=row.id)
     if viewer.role == Role.PEER:
         viewer = replace(viewer, tlp_cap=_peer_cap(session, viewer.account_id))
     # Recording every use would make each GET a write; a minute's precision is
@@ -139,24 +126,20 @@ def organisation_named(session: Session, name: str) -> Organisation:
     return org
 
 
+def organisation_by_id(session: Session, org_id: int) -> Organisation:
+    """The organisation with ``org_id``, or :class:`NotFoundError`."""
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFoundError(f"no organisation with id {org_id}")
+    return org
+
+
 def account_named(session: Session, name: str) -> Account:
     """The account called ``name``, or :class:`NotFoundError`."""
     account = session.scalar(select(Account).where(Account.name == name))
     if account is None:
         raise NotFoundError(f"no account named {name[:100]!r}")
     return account
-
-
-def _name(value: str) -> str:
-    value = value.strip()
-    if not value or len(value) > 200 or any(ord(c) < 32 for c in value):
-        raise UnprocessableError("names are 1 to 200 printable characters")
-    return value
-
-
-def _check_choice(what: str, value: str, choices: list[str]) -> None:
-    if value not in choices:
-        raise UnprocessableError(f"unknown {what} {value[:40]!r}; choose from {', '.join(choices)}")
 
 
 OPERATOR_ORGANISATION = "Hub operator"

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from federation.domain.errors import NotFoundError, UnprocessableError
-from federation.domain.roles import Sector, may_write
+from federation.domain.roles import Sector
 from federation.domain.tlp import Tlp
-from federation.domain.visibility import Viewer, grant_matches
+from federation.domain.visibility import Viewer, collection_permissions
 from federation.services.access.accounts import organisation_named
 from federation.services.transactions import commit_unique
 from federation.storage.models import ApiRoot, Collection, CollectionGrant
@@ -123,13 +123,10 @@ def list_api_roots(session: Session) -> list[ApiRoot]:
 
 
 def access_for(viewer: Viewer, collection: Collection) -> CollectionAccess:
-    """What ``viewer`` may do with ``collection``: grants, then the role's limits."""
-    read = write = False
-    for grant in collection.grants:
-        if grant_matches(grant.subject, viewer):
-            read = read or grant.access == "read"
-            write = write or grant.access == "write"
-    return CollectionAccess(collection, can_read=read, can_write=write and may_write(viewer.role))
+    """What ``viewer`` may do with ``collection`` (the rule is
+    :func:`federation.domain.visibility.collection_permissions`)."""
+    allowed = collection_permissions(viewer, ((g.access, g.subject) for g in collection.grants))
+    return CollectionAccess(collection, can_read=allowed.can_read, can_write=allowed.can_write)
 
 
 def collections_for(session: Session, viewer: Viewer, root: str) -> list[CollectionAccess]:

@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from federation.domain.errors import ConflictError, NotFoundError
+from federation.domain.stewardship import require_hub_admin
 from federation.domain.visibility import Viewer
 from federation.services.access import audit
 from federation.services.access.accounts import organisation_named
-from federation.services.access.stewardship import flush_unique, require_hub_admin
+from federation.services.transactions import flush_unique
 from federation.storage.database import begin_write
 from federation.storage.models import TrustGroup
 

@@ -16,20 +16,23 @@ from sqlalchemy.orm import Session, selectinload
 
 from federation.domain.errors import ForbiddenError, NotFoundError, UnprocessableError
 from federation.domain.roles import Role
-from federation.domain.tokens import display_prefix, new_token, token_digest
-from federation.domain.visibility import Viewer
-from federation.services.access import audit
-from federation.services.access.accounts import OPERATOR_ACCOUNT, organisation_named
-from federation.services.access.stewardship import (
+from federation.domain.stewardship import (
     check_choice,
     check_grantable,
     check_may_manage,
     check_not_reserved,
-    flush_unique,
     may_see_account,
-    organisation_by_id,
     require_admin,
 )
+from federation.domain.visibility import Viewer
+from federation.services.access import audit
+from federation.services.access.accounts import (
+    OPERATOR_ACCOUNT,
+    organisation_by_id,
+    organisation_named,
+)
+from federation.services.access.tokens import IssuedToken, TokenInfo, mint_token, revoke_family
+from federation.services.transactions import flush_unique
 from federation.storage.base import utcnow
 from federation.storage.database import begin_write
 from federation.storage.models import Account, Organisation, Token
@@ -58,41 +61,6 @@ class AccountInfo:
             unattributed_default=account.unattributed_default,
             created_at=account.created_at,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class TokenInfo:
-    """A token as listed: never its secret or digest."""
-
-    id: int
-    account: str
-    prefix: str
-    label: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-
-    @classmethod
-    def of(cls, token: Token) -> TokenInfo:
-        return cls(
-            id=token.id,
-            account=token.account.name,
-            prefix=token.prefix,
-            label=token.label,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            revoked_at=token.revoked_at,
-            last_used_at=token.last_used_at,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    """A new token with its secret, which exists only here and in the one reply."""
-
-    info: TokenInfo
-    secret: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +129,9 @@ def create_account(
     )
     session.add(account)
     flush_unique(session, f"an account named {name!r} already exists")
-    _, secret = _add_token(session, secret_key, account, label="first token", expires_at=None)
+    issued = mint_token(
+        session, secret_key, account, label="first token", parent=_parent(session, viewer, None)
+    )
     audit.record(
         session,
         viewer,
@@ -169,7 +139,7 @@ def create_account(
         meta=meta,
         detail=f"account {name!r} ({role}) in {org.name!r}",
     )
-    return NewAccount(AccountInfo.of(account), secret)
+    return NewAccount(AccountInfo.of(account), issued.token)
 
 
 def update_account(
@@ -229,9 +199,15 @@ def create_token(
     label: str = "",
     expires_at: datetime | None = None,
     expires_in_days: int | None = None,
+    parent_id: int | None = None,
     meta: audit.RequestMeta | None = None,
 ) -> IssuedToken:
-    """Issue a token for the caller or for an account the caller manages."""
+    """Issue a token for the caller or for an account the caller manages.
+
+    The new token is a child of the caller's token (or, from the command
+    line, of the token ``parent_id`` names): it expires no later than its
+    parent, dies with it and never serves a higher role than its parent's.
+    """
     if expires_at is not None and expires_in_days is not None:
         raise UnprocessableError(
             "give expires_at or expires_in_days, not both",
@@ -252,15 +228,19 @@ def create_token(
         )
     begin_write(session)
     owner = _token_owner(session, viewer, account)
-    token, secret = _add_token(session, secret_key, owner, label=label, expires_at=expires_at)
+    parent = _parent(session, viewer, parent_id)
+    issued = mint_token(
+        session, secret_key, owner, label=label, expires_at=expires_at, parent=parent
+    )
+    child_of = f" as a child of token {parent.id}" if parent else ""
     audit.record(
         session,
         viewer,
         "admin.token.create",
         meta=meta,
-        detail=f"token {token.id} for account {owner.name!r}",
+        detail=f"token {issued.id} for account {owner.name!r}{child_of}",
     )
-    return IssuedToken(TokenInfo.of(token), secret)
+    return issued
 
 
 def revoke_token(
@@ -273,14 +253,15 @@ def revoke_token(
         raise NotFoundError(f"no token with id {token_id}")
     if token.account_id != viewer.account_id:
         check_may_manage(viewer, token.account)
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
+    # Its descendants go with it: no token outlives the one that made it.
+    revoked = revoke_family(session, token, utcnow())
+    descendants = f" and {revoked - 1} token(s) made with it" if revoked > 1 else ""
     audit.record(
         session,
         viewer,
         "admin.token.revoke",
         meta=meta,
-        detail=f"token {token.id} of account {token.account.name!r}",
+        detail=f"token {token.id} of account {token.account.name!r}{descendants}",
     )
 
 
@@ -315,27 +296,12 @@ def _account(session: Session, account_id: int) -> Account:
     return account
 
 
-def _add_token(
-    session: Session,
-    secret_key: str,
-    account: Account,
-    *,
-    label: str,
-    expires_at: datetime | None,
-) -> tuple[Token, str]:
-    """Add a token to the transaction; return it and its secret, which is not stored.
-
-    Unlike :func:`federation.services.access.accounts.issue_token` this does not
-    commit, so the token lands with the account or audit event it belongs to.
-    """
-    secret = new_token()
-    token = Token(
-        account=account,
-        digest=token_digest(secret_key, secret),
-        prefix=display_prefix(secret),
-        label=label,
-        expires_at=expires_at,
-    )
-    session.add(token)
-    session.flush()
-    return token, secret
+def _parent(session: Session, viewer: Viewer, parent_id: int | None) -> Token | None:
+    """The token a new token descends from: the one named, else the caller's own."""
+    wanted = viewer.token_id if parent_id is None else parent_id
+    if wanted is None:
+        return None
+    parent = session.get(Token, wanted)
+    if parent is None or not may_see_account(viewer, parent.account):
+        raise NotFoundError(f"no token with id {wanted}")
+    return parent

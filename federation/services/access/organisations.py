@@ -16,17 +16,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from federation.domain.errors import ForbiddenError, NotFoundError
 from federation.domain.roles import Role, Sector
-from federation.domain.visibility import Viewer
-from federation.services.access import audit
-from federation.services.access.accounts import OPERATOR_ORGANISATION
-from federation.services.access.stewardship import (
+from federation.domain.stewardship import (
     ADMIN_ROLES,
     check_choice,
     check_not_reserved,
-    flush_unique,
-    organisation_by_id,
     require_hub_admin,
 )
+from federation.domain.visibility import Viewer
+from federation.services.access import audit
+from federation.services.access.accounts import OPERATOR_ORGANISATION, organisation_by_id
+from federation.services.transactions import flush_unique
 from federation.storage.database import begin_write
 from federation.storage.models import Organisation
 

@@ -3,24 +3,28 @@
 A follow-up is stored in the incident's collection through ingest, marked
 like the incident (its TLP and recipients), so whoever may see the incident
 may see what was added to it.
+
+Every follow-up takes one path: :func:`find_target` looks the incident up once
+(the one visibility lookup of the request, made before the body is judged so
+a hidden incident is the same 404 whatever the body says); the follow-up
+builds its objects, which ingest validates once each and stores
+all-or-nothing; the answer is the incident's detail, built for the target
+already found.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.domain.errors import ForbiddenError
-from federation.domain.incidents import INCIDENT_EXTENSION_ID
-from federation.domain.tlp import Tlp
-from federation.domain.visibility import Viewer
-from federation.services.access.collections import CollectionAccess, access_for
-from federation.services.incidents.reads import find_incident
-from federation.services.incidents.reports import Incident, readable_collections, store
-from federation.services.incidents.stix import (
+from federation.domain.incident_stix import (
     Reporter,
     follow_up,
     identity_object,
@@ -29,102 +33,143 @@ from federation.services.incidents.stix import (
     now,
     stix_time,
 )
-from federation.services.indexing.incidents import LAST_SEEN_PROPERTY
-from federation.services.objects.ingest import RECIPIENTS_PROPERTY
-from federation.storage.models import Collection, ObjectVersion, Organisation
+from federation.domain.tlp import Tlp
+from federation.domain.visibility import Viewer
+from federation.domain.vocabulary import (
+    INCIDENT_EXTENSION_ID,
+    LAST_SEEN_PROPERTY,
+    RECIPIENTS_PROPERTY,
+)
+from federation.services.access.collections import CollectionAccess, access_for
+from federation.services.incidents.reads import find_incident, with_details
+from federation.services.incidents.reports import (
+    Incident,
+    readable_collections,
+    shown_incidents,
+    store,
+)
+from federation.storage.incidents import Readable
+from federation.storage.models import Collection, IncidentVersion, ObjectVersion, Organisation
+
+# Builds a follow-up's objects from its reporter and the incident's stored document.
+Build = Callable[[Reporter, dict[str, Any]], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The incident a follow-up is about, as the viewer may see it."""
+
+    incident: Incident
+    readable: Readable
+
+
+def find_target(session: Session, viewer: Viewer, stix_id: str, secret_key: str) -> Target:
+    """The incident ``stix_id`` as ``viewer`` sees it; hidden and absent are the same 404."""
+    readable = readable_collections(session, viewer)
+    return Target(find_incident(session, viewer, readable, stix_id, secret_key), readable)
 
 
 def update_incident(
-    session: Session, viewer: Viewer, stix_id: str, changes: dict[str, Any], secret_key: str
-) -> None:
-    """Store a new version of the incident with ``changes`` (the reporting organisation only)."""
-    incident = _visible_incident(session, viewer, stix_id, secret_key)
-    if incident.row.owner_organisation_id != viewer.organisation_id:
+    session: Session, viewer: Viewer, target: Target, changes: dict[str, Any], secret_key: str
+) -> Incident:
+    """Store a new version of the incident with ``changes`` (the reporting
+    organisation only); return the incident as it now stands."""
+    row = target.incident.row
+    if row.owner_organisation_id != viewer.organisation_id:
         raise ForbiddenError("only the reporting organisation may update an incident")
-    access = _access(session, viewer, incident)
-    # The stored document, not the presented one: the owner's own identity
-    # stays in it whether or not the report is unattributed.
-    document = copy.deepcopy(_stored_document(session, incident))
-    moment = next_version(document)
-    document["modified"] = stix_time(moment)
-    extension = document.setdefault("extensions", {}).setdefault(
-        INCIDENT_EXTENSION_ID, {"extension_type": "property-extension"}
-    )
-    if "title" in changes:
-        document["name"] = changes["title"]
-    if "description" in changes:
-        document["description"] = changes["description"]
-    for key in ("determination", "investigation_status", "criticality"):
-        if key in changes:
-            extension[key] = changes[key]
-    if "last_seen" in changes:
-        document[LAST_SEEN_PROPERTY] = stix_time(changes["last_seen"])
-    reporter = _reporter(session, viewer, incident, document)
-    objects = [document]
-    if changes.get("add_indicators"):
-        first_seen = incident.row.created
-        objects += indicator_objects(
-            changes["add_indicators"], stix_id, first_seen, moment, reporter
+    moment: datetime | None = None
+
+    def build(reporter: Reporter, stored: dict[str, Any]) -> list[dict[str, Any]]:
+        nonlocal moment
+        # The stored document, not the presented one: the owner's own identity
+        # stays in it whether or not the report is unattributed.
+        document = copy.deepcopy(stored)
+        moment = next_version(document)
+        document["modified"] = stix_time(moment)
+        extension = document.setdefault("extensions", {}).setdefault(
+            INCIDENT_EXTENSION_ID, {"extension_type": "property-extension"}
         )
-    store(session, viewer, access, objects, unattributed=incident.row.unattributed)
+        if "title" in changes:
+            document["name"] = changes["title"]
+        if "description" in changes:
+            document["description"] = changes["description"]
+        for key in ("determination", "investigation_status", "criticality"):
+            if key in changes:
+                extension[key] = changes[key]
+        if "last_seen" in changes:
+            document[LAST_SEEN_PROPERTY] = stix_time(changes["last_seen"])
+        added = changes.get("add_indicators") or []
+        return [document, *indicator_objects(added, row.stix_id, row.created, moment, reporter)]
+
+    _store(session, viewer, target, build, unattributed=row.unattributed)
+    assert moment is not None
+    updated = _version(session, viewer, target, moment, secret_key)
+    return with_details(session, viewer, target.readable, updated, secret_key)
 
 
 def add_sighting(
-    session: Session, viewer: Viewer, stix_id: str, data: dict[str, Any], secret_key: str
-) -> None:
+    session: Session, viewer: Viewer, target: Target, data: dict[str, Any], secret_key: str
+) -> Incident:
     """Record a STIX sighting of the incident by the viewer's organisation."""
-    incident = _visible_incident(session, viewer, stix_id, secret_key)
-    access = _access(session, viewer, incident)
-    reporter = _reporter(session, viewer, incident, _stored_document(session, incident))
     properties: dict[str, Any] = {
-        "sighting_of_ref": stix_id,
+        "sighting_of_ref": target.incident.row.stix_id,
         "count": data["count"],
-        "where_sighted_refs": [reporter.identity_id],
     }
     for key in ("first_seen", "last_seen"):
         if data.get(key) is not None:
             properties[key] = stix_time(data[key])
     if data.get("description"):
         properties["description"] = data["description"]
-    sighting = follow_up("sighting", now(), reporter, properties)
-    store(
-        session,
-        viewer,
-        access,
-        [identity_object(reporter), sighting],
-        unattributed=data["unattributed"],
-    )
+
+    def build(reporter: Reporter, _: dict[str, Any]) -> list[dict[str, Any]]:
+        sighted = {**properties, "where_sighted_refs": [reporter.identity_id]}
+        return [identity_object(reporter), follow_up("sighting", now(), reporter, sighted)]
+
+    _store(session, viewer, target, build, unattributed=data["unattributed"])
+    return with_details(session, viewer, target.readable, target.incident, secret_key)
 
 
 def add_note(
-    session: Session, viewer: Viewer, stix_id: str, data: dict[str, Any], secret_key: str
-) -> None:
+    session: Session, viewer: Viewer, target: Target, data: dict[str, Any], secret_key: str
+) -> Incident:
     """Add a STIX note about the incident by the viewer's organisation."""
-    incident = _visible_incident(session, viewer, stix_id, secret_key)
-    access = _access(session, viewer, incident)
-    reporter = _reporter(session, viewer, incident, _stored_document(session, incident))
-    properties: dict[str, Any] = {"content": data["content"], "object_refs": [stix_id]}
+    properties: dict[str, Any] = {
+        "content": data["content"],
+        "object_refs": [target.incident.row.stix_id],
+    }
     if data.get("abstract"):
         properties["abstract"] = data["abstract"]
-    note = follow_up("note", now(), reporter, properties)
-    store(
-        session,
-        viewer,
-        access,
-        [identity_object(reporter), note],
-        unattributed=data["unattributed"],
-    )
+
+    def build(reporter: Reporter, _: dict[str, Any]) -> list[dict[str, Any]]:
+        return [identity_object(reporter), follow_up("note", now(), reporter, properties)]
+
+    _store(session, viewer, target, build, unattributed=data["unattributed"])
+    return with_details(session, viewer, target.readable, target.incident, secret_key)
 
 
-def _visible_incident(session: Session, viewer: Viewer, stix_id: str, secret_key: str) -> Incident:
-    readable = readable_collections(session, viewer)
-    return find_incident(session, viewer, readable, stix_id, secret_key)
-
-
-def _stored_document(session: Session, incident: Incident) -> dict[str, Any]:
-    version = session.get(ObjectVersion, incident.row.pk)
+def _store(
+    session: Session, viewer: Viewer, target: Target, build: Build, *, unattributed: bool
+) -> None:
+    """The one write path of a follow-up: write access, reporter, objects, store."""
+    access = _access(session, viewer, target.incident)
+    version = session.get(ObjectVersion, target.incident.row.pk)
     assert version is not None
-    return version.document
+    reporter = _reporter(session, viewer, target.incident, version.document)
+    store(session, viewer, access, build(reporter, version.document), unattributed=unattributed)
+
+
+def _version(
+    session: Session, viewer: Viewer, target: Target, moment: datetime, secret_key: str
+) -> Incident:
+    """The incident's version stored at ``moment`` (the viewer's own, so visible to it)."""
+    row = target.incident.row
+    stmt = select(IncidentVersion).where(
+        IncidentVersion.stix_id == row.stix_id,
+        IncidentVersion.version == moment,
+        IncidentVersion.collection_id == row.collection_id,
+    )
+    new = session.scalars(stmt).one()
+    return shown_incidents(session, viewer, target.readable, [new], secret_key)[0]
 
 
 def _access(session: Session, viewer: Viewer, incident: Incident) -> CollectionAccess:

@@ -15,8 +15,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from federation.domain.errors import NotFoundError
-from federation.domain.incidents import AFFECTED_ROLE, is_incident_id
+from federation.domain.incidents import is_incident_id
 from federation.domain.visibility import Viewer
+from federation.domain.vocabulary import AFFECTED_ROLE
 from federation.services.incidents.reports import (
     Incident,
     count_links,
@@ -43,6 +44,15 @@ def get_incident(session: Session, viewer: Viewer, stix_id: str, secret_key: str
     notes and correlations. Hidden and absent incidents are the same 404."""
     readable = readable_collections(session, viewer)
     incident = find_incident(session, viewer, readable, stix_id, secret_key)
+    return with_details(session, viewer, readable, incident, secret_key)
+
+
+def with_details(
+    session: Session, viewer: Viewer, readable: Readable, incident: Incident, secret_key: str
+) -> Incident:
+    """``incident``, already found visible to ``viewer``, with its objects,
+    sightings, notes and correlations (a follow-up's answer reuses its lookup)."""
+    stix_id = incident.row.stix_id
     incident.document = presented_document(session, viewer, incident, secret_key)
     incident.objects = _related_objects(session, viewer, readable, incident, secret_key)
     incident.sightings = count_links(session, viewer, readable, stix_id, "sighting")
@@ -51,12 +61,6 @@ def get_incident(session: Session, viewer: Viewer, stix_id: str, secret_key: str
         session, viewer, readable, incident, secret_key
     )
     return incident
-
-
-def require_visible(session: Session, viewer: Viewer, stix_id: str, secret_key: str) -> None:
-    """:class:`NotFoundError` unless ``viewer`` may see the incident: the cheap
-    check a follow-up makes before judging its body."""
-    find_incident(session, viewer, readable_collections(session, viewer), stix_id, secret_key)
 
 
 def find_incident(

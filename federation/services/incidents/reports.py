@@ -16,14 +16,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from federation.domain.errors import UnprocessableError
-from federation.domain.incidents import AFFECTED_ROLE, UNATTRIBUTED_SECTOR
+from federation.domain.incident_stix import Reporter, build_report
+from federation.domain.incidents import UNATTRIBUTED_SECTOR
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer
+from federation.domain.vocabulary import AFFECTED_ROLE
 from federation.services.access.collections import CollectionAccess, access_for
-from federation.services.incidents.stix import Reporter, build_report
 from federation.services.objects import ingest
 from federation.services.objects.present import present, pseudonym
-from federation.stix.validate import InvalidObjectError, validate_object
 from federation.storage.incidents import (
     IncidentFilter,
     Readable,
@@ -37,6 +37,7 @@ from federation.storage.models import (
     IncidentVersion,
     ObjectVersion,
     Organisation,
+    Status,
 )
 
 
@@ -117,23 +118,37 @@ def store(
     *,
     unattributed: bool,
 ) -> None:
-    """Validate every object, then store them all through ingest.
+    """Store ``objects`` through ingest, all of them or none.
 
-    Ingest stores each valid object of a request on its own; checking them all
-    first keeps a report all-or-nothing. The schemas already refuse what could
-    fail here, so an indicator pattern is the one thing left to blame.
+    Ingest validates each object once and stores each valid one on its own;
+    refusing the transaction before it commits when any object failed keeps a
+    report all-or-nothing. The schemas already refuse what could fail
+    validation, so an indicator pattern is the one thing left to blame.
     """
-    for obj in objects:
-        try:
-            validate_object(obj)
-        except InvalidObjectError as exc:
+
+    def all_or_nothing(_: Session, status: Status) -> None:
+        if not status.failure_count:
+            return
+        failure = status.failures[0]
+        message = str(failure.get("message", ""))
+        if str(failure.get("id", "")).startswith("indicator--"):
             raise UnprocessableError(
-                "the report does not make valid STIX", details={"indicators": [str(exc)]}
-            ) from None
-    status = ingest.add_objects(session, viewer, access, objects, unattributed=unattributed)
-    if status.failure_count:
-        failure = status.failures[0].get("message", "")
-        raise UnprocessableError(f"an object was refused: {failure}")
+                "the report does not make valid STIX", details={"indicators": [message]}
+            )
+        raise UnprocessableError(f"an object was refused: {message}")
+
+    try:
+        ingest.add_objects(
+            session,
+            viewer,
+            access,
+            objects,
+            unattributed=unattributed,
+            in_same_transaction=all_or_nothing,
+        )
+    except UnprocessableError:
+        session.rollback()
+        raise
 
 
 def recipient_identities(session: Session, names: list[str]) -> tuple[str, ...]:

@@ -22,8 +22,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from federation.domain.incidents import (
-    AFFECTED_ROLE,
-    ROLES,
     IndexedValue,
     category_of,
     incident_extension,
@@ -31,6 +29,13 @@ from federation.domain.incidents import (
     pattern_values,
     sco_value,
     value_key,
+)
+from federation.domain.vocabulary import (
+    AFFECTED_ROLE,
+    FIRST_SEEN_PROPERTY,
+    LAST_SEEN_PROPERTY,
+    ROLE_PROPERTY,
+    ROLES,
 )
 from federation.stix.timestamps import parse_timestamp
 from federation.storage.models import (
@@ -42,9 +47,6 @@ from federation.storage.models import (
 )
 from federation.storage.versions import NewVersion
 
-ROLE_PROPERTY = "x_federation_role"
-FIRST_SEEN_PROPERTY = "x_federation_first_seen"
-LAST_SEEN_PROPERTY = "x_federation_last_seen"
 _LINKED_TYPES = {"sighting": "sighting_of_ref", "note": "object_refs"}
 
 

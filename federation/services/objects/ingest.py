@@ -1,4 +1,4 @@
-"""Adding objects to a collection (TAXII 2.1 section 5.4), for every source.
+"""Adding objects to a collection (TAXII 2.1 section 5.5, Add Objects), for every source.
 
 Each object succeeds or fails on its own (DESIGN.md invariant 7). All the
 successes of one request are stored in one transaction together with its
@@ -23,6 +23,7 @@ from federation.domain.roles import Role
 from federation.domain.text import storable_text
 from federation.domain.tlp import object_tlp
 from federation.domain.visibility import Viewer
+from federation.domain.vocabulary import RECIPIENTS_PROPERTY, UNATTRIBUTED_PROPERTY
 from federation.services.access import audit
 from federation.services.access.collections import CollectionAccess
 from federation.services.indexing.incidents import index_new_versions
@@ -40,9 +41,6 @@ from federation.storage.versions import (
     lock_collection,
     next_tick,
 )
-
-RECIPIENTS_PROPERTY = "x_federation_recipients"
-UNATTRIBUTED_PROPERTY = "x_federation_unattributed"
 
 
 @dataclass(frozen=True, slots=True)

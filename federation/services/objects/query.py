@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from federation.domain.cursors import encode_cursor
 from federation.domain.errors import ForbiddenError, NotFoundError
-from federation.domain.filters import ObjectQuery, encode_cursor
+from federation.domain.filters import ObjectQuery
 from federation.domain.roles import Role
 from federation.domain.visibility import Viewer
 from federation.services.access import audit
@@ -46,7 +47,7 @@ class Page:
 def get_objects(
     session: Session, viewer: Viewer, access: CollectionAccess, query: ObjectQuery
 ) -> Page:
-    """A page of the objects the viewer may see (TAXII 2.1 section 5.3)."""
+    """A page of the objects the viewer may see (TAXII 2.1 section 5.4)."""
     _require_read(access)
     return _page(session, viewer, access, query)
 
@@ -54,7 +55,7 @@ def get_objects(
 def get_object(
     session: Session, viewer: Viewer, access: CollectionAccess, stix_id: str, query: ObjectQuery
 ) -> Page:
-    """A page of the versions of one object (TAXII 2.1 section 5.5).
+    """A page of the versions of one object (TAXII 2.1 section 5.6).
 
     An object with no version the viewer may see is absent: 404, whether it was
     never here or is hidden.
@@ -67,14 +68,14 @@ def get_object(
 def get_versions(
     session: Session, viewer: Viewer, access: CollectionAccess, stix_id: str, query: ObjectQuery
 ) -> Page:
-    """A page of the visible versions of one object (TAXII 2.1 section 5.7)."""
+    """A page of the visible versions of one object (TAXII 2.1 section 5.8)."""
     return get_object(session, viewer, access, stix_id, query)
 
 
 def get_manifest(
     session: Session, viewer: Viewer, access: CollectionAccess, query: ObjectQuery
 ) -> Page:
-    """A page of manifest records (TAXII 2.1 section 5.2)."""
+    """A page of manifest records (TAXII 2.1 section 5.3)."""
     _require_read(access)
     return _page(session, viewer, access, query)
 

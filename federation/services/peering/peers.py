@@ -6,20 +6,19 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from federation.domain.errors import (
     ConflictError,
-    ForbiddenError,
     NotFoundError,
     UnprocessableError,
 )
-from federation.domain.peers import Direction, peer_max_tlp
+from federation.domain.peers import Direction, api_root_url, peer_max_tlp, peer_name
 from federation.domain.roles import Role, Sector
 from federation.domain.sealing import PeerCredentials, seal
+from federation.domain.stewardship import require_hub_admin
 from federation.domain.visibility import Viewer
 from federation.services.access import accounts, audit
 from federation.services.access.collections import find_collection
@@ -96,8 +95,8 @@ class PeerReport:
 
 def add_peer(session: Session, secret_key: str, settings: PeerSettings) -> Peer:
     """Create a peer link; its credentials are stored sealed."""
-    name = _name(settings.name)
-    url = _api_root_url(settings.url)
+    name = peer_name(settings.name)
+    url = api_root_url(settings.url)
     remote_collection = settings.collection.strip()
     if not remote_collection or len(remote_collection) > 200 or "/" in remote_collection:
         raise UnprocessableError(
@@ -241,12 +240,6 @@ def audit_transfer(
     )
 
 
-def require_hub_admin(viewer: Viewer) -> None:
-    """Peers are the hub operator's business alone."""
-    if viewer.role != Role.HUB_ADMIN:
-        raise ForbiddenError("only hub admins manage peers")
-
-
 def _lag(session: Session, peer: Peer, now: datetime) -> tuple[int | None, float | None]:
     """Objects not yet pushed (and the age of the oldest), and time since the last full pull.
 
@@ -287,32 +280,6 @@ def _organisation(session: Session, name: str | None, peer_name: str) -> Organis
     if existing is not None:
         return existing
     return accounts.add_organisation(session, peer_name, Sector.HUB.value)
-
-
-def _name(value: str) -> str:
-    value = value.strip()
-    if not value or len(value) > 200 or any(ord(c) < 32 for c in value) or "/" in value:
-        raise UnprocessableError(
-            "peer names are 1 to 200 printable characters, without '/'",
-            details={"name": ["1 to 200 printable characters, without '/'."]},
-        )
-    return value
-
-
-def _api_root_url(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnprocessableError(
-            "the peer URL is an http(s) URL of a TAXII 2.1 API root",
-            details={"url": ["An http(s) URL of a TAXII 2.1 API root."]},
-        )
-    if parts.username or parts.password:
-        raise UnprocessableError(
-            "put credentials in --user/--password or --token, not the URL",
-            details={"url": ["No credentials in the URL."]},
-        )
-    url = parts.geturl()
-    return url if url.endswith("/") else url + "/"
 
 
 def _time(value: datetime | None) -> str | None:
@@ -359,7 +326,7 @@ def create_peer(
     meta: audit.RequestMeta | None = None,
 ) -> PeerReport:
     """Create a peer link on behalf of a hub admin."""
-    require_hub_admin(viewer)
+    require_hub_admin(viewer, "manage peers")
     peer = add_peer(session, secret_key, settings)
     audit.record(session, viewer, "peer.add", meta=meta, detail=peer.name)
     session.commit()
@@ -368,7 +335,7 @@ def create_peer(
 
 def peer_report(session: Session, viewer: Viewer, name: str) -> PeerReport:
     """One peer, for a hub admin."""
-    require_hub_admin(viewer)
+    require_hub_admin(viewer, "manage peers")
     result = report(session, peer_named(session, name))
     session.commit()
     return result
@@ -376,7 +343,7 @@ def peer_report(session: Session, viewer: Viewer, name: str) -> PeerReport:
 
 def peer_reports(session: Session, viewer: Viewer) -> list[PeerReport]:
     """Every peer, for a hub admin."""
-    require_hub_admin(viewer)
+    require_hub_admin(viewer, "manage peers")
     return reports(session)
 
 
@@ -384,7 +351,7 @@ def delete_peer(
     session: Session, viewer: Viewer, name: str, *, meta: audit.RequestMeta | None = None
 ) -> None:
     """Remove a peer link on behalf of a hub admin."""
-    require_hub_admin(viewer)
+    require_hub_admin(viewer, "manage peers")
     peer = peer_named(session, name)
     audit.record(session, viewer, "peer.remove", meta=meta, detail=peer.name)
     session.delete(peer)

@@ -91,5 +91,8 @@ class Token(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The token whose holder made this one (None when an operator made it from
+    # the command line): a token never outlives or outranks its parent.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("tokens.id"), index=True)
 
     account: Mapped[Account] = relationship(back_populates="tokens")

@@ -14,26 +14,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from federation.domain.incidents import (
-    AFFECTED_ROLE,
-    CATEGORY_TYPES,
-    HASH_KINDS,
-    INCIDENT_EXTENSION_ID,
-)
+from federation.domain.incidents import CATEGORY_TYPES, HASH_KINDS
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
-from federation.services.indexing.incidents import (
+from federation.domain.vocabulary import (
+    AFFECTED_ROLE,
     FIRST_SEEN_PROPERTY,
+    INCIDENT_EXTENSION_ID,
     LAST_SEEN_PROPERTY,
+    RECIPIENTS_PROPERTY,
     ROLE_PROPERTY,
+    SERVICES_PROPERTY,
 )
-from federation.services.objects.ingest import RECIPIENTS_PROPERTY
 from federation.stix.timestamps import format_timestamp, parse_timestamp
-from federation.storage.base import utcnow
 
-SERVICES_PROPERTY = "x_federation_affected_services"
 _MILLI = timedelta(milliseconds=1)
 
 
@@ -55,7 +51,7 @@ def stix_time(value: datetime) -> str:
 
 def now() -> datetime:
     """The current time at millisecond precision."""
-    moment = utcnow()
+    moment = datetime.now(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 

@@ -1,5 +1,5 @@
-"""Who may manage whom: the rules and lookups that the organisation, member and
-trust-group services share.
+"""Who may manage whom: the pure rules that the organisation, member, token
+and trust-group services share.
 
 Least privilege: hub admins manage everything; org admins manage their own
 organisation's accounts and tokens, but never create or touch hub-admin or peer
@@ -10,18 +10,25 @@ org admin learns nothing about other members.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from typing import Protocol
 
-from federation.domain.errors import (
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
-    UnprocessableError,
-)
+from federation.domain.errors import ForbiddenError, UnprocessableError
 from federation.domain.roles import Role
 from federation.domain.visibility import Viewer
-from federation.storage.models import Account, Organisation
+
+
+class AccountFacts(Protocol):
+    """What the rules need to know about an account (a stored one fits)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def organisation_id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
 
 # Only hub admins may grant these: a hub admin rules the hub, a peer is another hub.
 PRIVILEGED_ROLES = frozenset({Role.HUB_ADMIN, Role.PEER})
@@ -46,7 +53,7 @@ def check_grantable(viewer: Viewer, role: str) -> None:
         raise ForbiddenError(f"only hub admins grant the {role} role")
 
 
-def may_see_account(viewer: Viewer, account: Account) -> bool:
+def may_see_account(viewer: Viewer, account: AccountFacts) -> bool:
     """Whether ``account`` exists as far as ``viewer`` can tell."""
     if viewer.role == Role.HUB_ADMIN:
         return True
@@ -55,7 +62,7 @@ def may_see_account(viewer: Viewer, account: Account) -> bool:
     return account.id == viewer.account_id
 
 
-def check_may_manage(viewer: Viewer, account: Account) -> None:
+def check_may_manage(viewer: Viewer, account: AccountFacts) -> None:
     """Whether ``viewer`` may change ``account`` (already known to be visible)."""
     if viewer.role == Role.HUB_ADMIN:
         return
@@ -63,23 +70,6 @@ def check_may_manage(viewer: Viewer, account: Account) -> None:
         raise ForbiddenError("only org admins and hub admins manage accounts")
     if account.role in PRIVILEGED_ROLES:
         raise ForbiddenError(f"only hub admins manage {account.role} accounts")
-
-
-def organisation_by_id(session: Session, org_id: int) -> Organisation:
-    """The organisation with ``org_id``, or 404."""
-    org = session.get(Organisation, org_id)
-    if org is None:
-        raise NotFoundError(f"no organisation with id {org_id}")
-    return org
-
-
-def flush_unique(session: Session, message: str) -> None:
-    """Flush, turning a uniqueness violation into :class:`ConflictError`."""
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise ConflictError(message) from None
 
 
 def check_choice(what: str, value: str, choices: list[str]) -> None:
