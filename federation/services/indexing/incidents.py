@@ -6,9 +6,11 @@ the REST API exactly like one built by ``POST /api/v1/incidents``.
 
 The values an incident is found by come from the objects of the same request
 that relate to it (relationships to or from it, the indicators and observables
-at their other end, observables an indicator is based on) and, for a new
-version, from the collection's previous version of the same incident, so a
-follow-up that only adds indicators keeps the old ones.
+at their other end, observables an indicator is based on), and from nothing
+else: never from earlier versions, which the poster, or a later reader, may
+not be allowed to see. Readers get the union over the versions they may see
+(``federation.storage.incidents``), so a follow-up that only adds indicators
+keeps the old ones for everyone who saw them.
 """
 
 from __future__ import annotations
@@ -106,7 +108,6 @@ def _index_incidents(
 ) -> None:
     by_id = {str(d.get("id")): d for d in batch}
     edges = _edges(batch)
-    previous = _previous_versions(session, collection_id, incidents)
     owners = sorted({r["owner_organisation_id"] for r in incidents if r["owner_organisation_id"]})
     sector_stmt = select(Organisation.id, Organisation.sector).where(Organisation.id.in_(owners))
     sectors = {org: sector for org, sector in session.execute(sector_stmt)} if owners else {}
@@ -115,10 +116,6 @@ def _index_incidents(
     for row in incidents:
         document = row["document"]
         related, found = _related(document, by_id, edges)
-        earlier = previous.get(row["stix_id"])
-        if earlier is not None and earlier[0] < row["version"]:
-            related = sorted(set(related) | set(earlier[1]))
-            found = _unique([*earlier[2], *found])
         extension = incident_extension(document)
         criticality = extension.get("criticality")
         index_rows.append(
@@ -235,35 +232,6 @@ def _values_of(document: dict[str, Any], role: str | None) -> list[IndexedValue]
         except ValueError:
             continue  # an address the pattern grammar allowed but no network parses
     return found
-
-
-def _previous_versions(
-    session: Session, collection_id: uuid.UUID, incidents: list[dict[str, Any]]
-) -> dict[str, tuple[datetime, list[str], list[IndexedValue]]]:
-    """The newest indexed version of each incident already in the collection."""
-    ids = sorted({r["stix_id"] for r in incidents})
-    stmt = select(
-        IncidentVersion.pk,
-        IncidentVersion.stix_id,
-        IncidentVersion.version,
-        IncidentVersion.related,
-    ).where(IncidentVersion.collection_id == collection_id, IncidentVersion.stix_id.in_(ids))
-    newest: dict[str, tuple[int, datetime, list[str]]] = {}
-    for pk, stix_id, version, related in session.execute(stmt):
-        if stix_id not in newest or newest[stix_id][1] < version:
-            newest[stix_id] = (pk, version, list(related))
-    if not newest:
-        return {}
-    values: dict[int, list[IndexedValue]] = {}
-    value_stmt = select(
-        IncidentValue.incident_pk, IncidentValue.kind, IncidentValue.value, IncidentValue.role
-    ).where(IncidentValue.incident_pk.in_([pk for pk, _, _ in newest.values()]))
-    for pk, kind, value, role in session.execute(value_stmt):
-        values.setdefault(pk, []).append(IndexedValue(kind, value, role))
-    return {
-        stix_id: (version, related, values.get(pk, []))
-        for stix_id, (pk, version, related) in newest.items()
-    }
 
 
 def _unique(values: list[IndexedValue]) -> list[IndexedValue]:
