@@ -23,10 +23,10 @@ from federation.services.incidents.reports import Incident, readable_collections
 from federation.services.incidents.stix import (
     Reporter,
     follow_up,
-    identity_object,
     indicator_objects,
     next_version,
     now,
+    reporter_identities,
     stix_time,
 )
 from federation.services.indexing.incidents import LAST_SEEN_PROPERTY
@@ -91,7 +91,7 @@ def add_sighting(
         session,
         viewer,
         access,
-        [identity_object(reporter), sighting],
+        [*reporter_identities(reporter, unattributed=data["unattributed"]), sighting],
         unattributed=data["unattributed"],
     )
 
@@ -111,7 +111,7 @@ def add_note(
         session,
         viewer,
         access,
-        [identity_object(reporter), note],
+        [*reporter_identities(reporter, unattributed=data["unattributed"]), note],
         unattributed=data["unattributed"],
     )
 

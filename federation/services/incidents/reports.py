@@ -109,9 +109,9 @@ def create_incident(session: Session, viewer: Viewer, report: dict[str, Any]) ->
         tlp=Tlp.parse(report["tlp"]),
         recipients=recipient_identities(session, report.get("recipients", [])),
     )
-    objects = build_report(report, reporter)
+    objects = build_report(report, reporter, unattributed=report["unattributed"])
     store(session, viewer, access, objects, unattributed=report["unattributed"])
-    return str(objects[1]["id"])
+    return next(str(o["id"]) for o in objects if o["type"] == "incident")
 
 
 def store(

@@ -11,6 +11,7 @@ AMBER+STRICT and RED, the recipients.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,24 +61,53 @@ def now() -> datetime:
 
 
 def identity_object(reporter: Reporter) -> dict[str, Any]:
-    """The reporting organisation's identity; unmarked, so the collection default applies.
+    """The reporting organisation's identity, marked like the report it comes with.
 
-    Its created time is the organisation's admission, so every report repeats
-    the same version (an idempotent success) instead of adding one.
+    An identity marked otherwise than its report would be seen by readers who
+    may not see the report: one unmarked (so AMBER) beside a RED report told
+    every member that the organisation had posted something hidden. So each
+    audience (TLP and recipients) gets its own version of the identity, the
+    same for every report to that audience (an idempotent success after the
+    first), and a reader sees the versions of the reports it may see. The
+    version is the organisation's admission plus a fixed offset per audience.
     """
-    stamp = stix_time(reporter.created)
+    created = reporter.created.replace(microsecond=reporter.created.microsecond // 1000 * 1000)
     return {
         "type": "identity",
         "spec_version": "2.1",
         "id": reporter.identity_id,
-        "created": stamp,
-        "modified": stamp,
+        "created": stix_time(created),
+        "modified": format_timestamp(created + _audience_offset(reporter)),
         "name": reporter.name,
         "identity_class": "organization",
+        **_markings(reporter),
     }
 
 
-def build_report(report: dict[str, Any], reporter: Reporter) -> list[dict[str, Any]]:
+def reporter_identities(reporter: Reporter, *, unattributed: bool) -> list[dict[str, Any]]:
+    """The identity objects to post with a report: none for an unattributed one.
+
+    An unattributed post would store the identity withheld (seen by its own
+    organisation only), and that version would then be "already held" when an
+    attributed report to the same audience brings it.
+    """
+    return [] if unattributed else [identity_object(reporter)]
+
+
+# Under an hour of microseconds: two audiences share a version (and the second
+# sees none) with a chance of one in billions.
+_AUDIENCE_SPAN = 3_600_000_000
+
+
+def _audience_offset(reporter: Reporter) -> timedelta:
+    audience = "\n".join([reporter.tlp.label, *sorted(reporter.recipients)])
+    digest = hashlib.sha256(f"identity-audience:{audience}".encode()).digest()
+    return timedelta(microseconds=1 + int.from_bytes(digest[:8], "big") % _AUDIENCE_SPAN)
+
+
+def build_report(
+    report: dict[str, Any], reporter: Reporter, *, unattributed: bool = False
+) -> list[dict[str, Any]]:
     """Every STIX object of a new report: identity, incident, indicators, observables, links."""
     moment = now()
     incident_id = f"incident--{uuid.uuid4()}"
@@ -103,7 +133,7 @@ def build_report(report: dict[str, Any], reporter: Reporter) -> list[dict[str, A
         incident[SERVICES_PROPERTY] = list(report["affected_services"])
     if report.get("external_references"):
         incident["external_references"] = [dict(r) for r in report["external_references"]]
-    objects = [identity_object(reporter), incident]
+    objects = [*reporter_identities(reporter, unattributed=unattributed), incident]
     objects += indicator_objects(
         report.get("indicators", []), incident_id, report["first_seen"], moment, reporter
     )
