@@ -276,3 +276,27 @@ def test_a_hidden_first_report_moves_no_other_readers_manifest(
     assert [o["object_marking_refs"] for o in seen.get_json()["objects"]] == [
         [TLP2_MARKING_IDS[Tlp.GREEN]]
     ]
+
+
+@pytest.mark.parametrize("kind", ["sightings", "notes"])
+def test_the_reporters_follow_up_on_its_unattributed_incident_stays_unattributed(
+    client: FlaskClient, factory: Factory, kind: str
+) -> None:
+    poster = factory.member("Quiet ISP")
+    police = factory.member("Regional Police", sector="law-enforcement", role="reader")
+    collection = factory.collection()
+    quiet = post_incident(client, poster, report(collection, unattributed=True))["id"]
+    body = {"count": 2} if kind == "sightings" else {"content": "blocked at the edge"}
+    response = client.post(f"/api/v1/incidents/{quiet}/{kind}", json=body, headers=poster.auth)
+    assert response.status_code == 201, response.get_json()
+
+    detail = client.get(f"/api/v1/incidents/{quiet}", headers=police.auth)
+    objects = client.get(objects_url(collection), headers=police.headers)
+    for text in (detail.get_data(as_text=True), objects.get_data(as_text=True)):
+        assert poster.identity_id not in text
+        assert "Quiet ISP" not in text
+    follow_ups = [o for o in objects.get_json()["objects"] if o["type"] in ("sighting", "note")]
+    assert len(follow_ups) == 1
+    assert detail.get_json()["sightings" if kind == "sightings" else "notes"]
+    own = client.get(objects_url(collection), headers=poster.headers).get_json()["objects"]
+    assert poster.identity_id in json.dumps([o for o in own if o["type"] in ("sighting", "note")])

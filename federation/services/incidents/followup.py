@@ -87,12 +87,13 @@ def add_sighting(
     if data.get("description"):
         properties["description"] = data["description"]
     sighting = follow_up("sighting", now(), reporter, properties)
+    hidden = data["unattributed"] or _own_unattributed(viewer, incident)
     store(
         session,
         viewer,
         access,
-        [*reporter_identities(reporter, unattributed=data["unattributed"]), sighting],
-        unattributed=data["unattributed"],
+        [*reporter_identities(reporter, unattributed=hidden), sighting],
+        unattributed=hidden,
     )
 
 
@@ -107,12 +108,24 @@ def add_note(
     if data.get("abstract"):
         properties["abstract"] = data["abstract"]
     note = follow_up("note", now(), reporter, properties)
+    hidden = data["unattributed"] or _own_unattributed(viewer, incident)
     store(
         session,
         viewer,
         access,
-        [*reporter_identities(reporter, unattributed=data["unattributed"]), note],
-        unattributed=data["unattributed"],
+        [*reporter_identities(reporter, unattributed=hidden), note],
+        unattributed=hidden,
+    )
+
+
+def _own_unattributed(viewer: Viewer, incident: Incident) -> bool:
+    """Whether the viewer follows up its own organisation's unattributed incident.
+
+    Such a follow-up is unattributed too: an attributed sighting or note of
+    the reporter on it would name the reporter to everyone who sees it.
+    """
+    return incident.row.unattributed and incident.row.owner_organisation_id == (
+        viewer.organisation_id
     )
 
 
