@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 from federation.domain.tlp import Tlp
 
+RECIPIENTS_PROPERTY = "x_federation_recipients"
+"""The STIX property naming the identities an AMBER+STRICT or RED object is for."""
+
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
@@ -66,6 +69,24 @@ def can_see(viewer: Viewer, version: VersionFacts, collection_default: Tlp) -> b
     if level <= Tlp.AMBER:
         return True
     return org in version.recipient_organisation_ids
+
+
+def reaches_audience_of(
+    source: Tlp, source_recipients: Coll[str], target: Tlp, target_recipients: Coll[str]
+) -> bool:
+    """Whether every viewer who may see a ``target`` version may see a ``source`` version.
+
+    Both belong to one poster in one collection and carry effective TLPs
+    (collection default applied) and recipients. What is derived from
+    ``source`` may be shown with ``target`` only then: a RED indicator of a
+    GREEN incident names its value to its recipients, not to every reader of
+    the incident.
+    """
+    if source >= Tlp.AMBER_STRICT:
+        return target >= Tlp.AMBER_STRICT and set(target_recipients) <= set(source_recipients)
+    # Readers of an AMBER+STRICT or RED target are its recipients, never a
+    # capped peer; a peer capped at the target's level sees a source no higher.
+    return source <= target or target >= Tlp.AMBER_STRICT
 
 
 def grant_matches(subject: str, viewer: Viewer) -> bool:

@@ -116,7 +116,7 @@ def has_visible_value(
 
 def select_visible_values(
     viewer: Viewer, readable: Readable, stix_ids: Sequence[str]
-) -> Select[tuple[str, IncidentValue]]:
+) -> Select[str, IncidentValue]:
     """The values of every version of ``stix_ids`` that ``viewer`` may see, oldest first."""
     source = aliased(IncidentVersion)
     return (
@@ -132,7 +132,7 @@ def select_visible_values(
 
 def select_visible_related(
     viewer: Viewer, readable: Readable, stix_id: str
-) -> Select[tuple[list[Any]]]:
+) -> Select[list[Any]]:
     """The related ids of every version of ``stix_id`` that ``viewer`` may see."""
     source = aliased(IncidentVersion)
     return select(source.related).where(

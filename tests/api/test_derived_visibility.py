@@ -300,3 +300,38 @@ def test_the_reporters_follow_up_on_its_unattributed_incident_stays_unattributed
     assert detail.get_json()["sightings" if kind == "sightings" else "notes"]
     own = client.get(objects_url(collection), headers=poster.headers).get_json()["objects"]
     assert poster.identity_id in json.dumps([o for o in own if o["type"] in ("sighting", "note")])
+
+
+def test_an_indicator_marked_narrower_than_its_incident_is_not_derived_into_it(
+    client: FlaskClient, factory: Factory
+) -> None:
+    """A GREEN incident posted with a RED indicator for the police only."""
+    poster = factory.member("Example ISP")
+    other = factory.member("Other ISP")
+    police = factory.member("Regional Police", sector="law-enforcement", role="reader")
+    collection = factory.collection()
+    incident_id = f"incident--{uuid.uuid4()}"
+    incident = {
+        "type": "incident",
+        "spec_version": "2.1",
+        "id": incident_id,
+        "created": "2030-01-01T00:00:00.000Z",
+        "modified": "2030-01-01T00:00:00.000Z",
+        "name": "Mixed markings",
+        "object_marking_refs": [TLP2_MARKING_IDS[Tlp.GREEN]],
+    }
+    red = _own_indicator(incident_id, HIDDEN, Tlp.RED)
+    for obj in red:
+        obj["x_federation_recipients"] = [police.identity_id]
+    green = _own_indicator(incident_id, "192.0.2.5", Tlp.GREEN)
+    body = _taxii_post(client, poster, collection, incident, *red, *green)
+    assert body["failure_count"] == 0, body
+
+    assert listed(client, other, ip=HIDDEN) == []
+    assert listed(client, other, ip="192.0.2.5") == [incident_id]
+    seen = _detail(client, other, incident_id)
+    assert [v["value"] for v in seen["indicators"]] == ["192.0.2.5"]
+    assert HIDDEN not in json.dumps(seen)
+    # The police, a recipient, still get the RED indicator itself over TAXII.
+    shown = client.get(objects_url(collection) + f"{red[0]['id']}/", headers=police.headers)
+    assert shown.status_code == 200

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from federation.domain.errors import ForbiddenError
 from federation.domain.incidents import INCIDENT_EXTENSION_ID
 from federation.domain.tlp import Tlp
-from federation.domain.visibility import Viewer
+from federation.domain.visibility import RECIPIENTS_PROPERTY, Viewer
 from federation.services.access.collections import CollectionAccess, access_for
 from federation.services.incidents.reads import find_incident
 from federation.services.incidents.reports import Incident, readable_collections, store
@@ -30,7 +30,6 @@ from federation.services.incidents.stix import (
     stix_time,
 )
 from federation.services.indexing.incidents import LAST_SEEN_PROPERTY
-from federation.services.objects.ingest import RECIPIENTS_PROPERTY
 from federation.storage.models import Collection, ObjectVersion, Organisation
 
 

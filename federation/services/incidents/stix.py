@@ -25,12 +25,12 @@ from federation.domain.incidents import (
     INCIDENT_EXTENSION_ID,
 )
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
+from federation.domain.visibility import RECIPIENTS_PROPERTY
 from federation.services.indexing.incidents import (
     FIRST_SEEN_PROPERTY,
     LAST_SEEN_PROPERTY,
     ROLE_PROPERTY,
 )
-from federation.services.objects.ingest import RECIPIENTS_PROPERTY
 from federation.stix.timestamps import format_timestamp, parse_timestamp
 from federation.storage.base import utcnow
 

@@ -34,8 +34,11 @@ from federation.domain.incidents import (
     sco_value,
     value_key,
 )
+from federation.domain.tlp import Tlp, object_tlp
+from federation.domain.visibility import RECIPIENTS_PROPERTY, reaches_audience_of
 from federation.stix.timestamps import parse_timestamp
 from federation.storage.models import (
+    Collection,
     IncidentLink,
     IncidentValue,
     IncidentVersion,
@@ -108,6 +111,9 @@ def _index_incidents(
 ) -> None:
     by_id = {str(d.get("id")): d for d in batch}
     edges = _edges(batch)
+    collection = session.get(Collection, collection_id)
+    assert collection is not None
+    default_tlp = Tlp.parse(collection.default_tlp)
     owners = sorted({r["owner_organisation_id"] for r in incidents if r["owner_organisation_id"]})
     sector_stmt = select(Organisation.id, Organisation.sector).where(Organisation.id.in_(owners))
     sectors = {org: sector for org, sector in session.execute(sector_stmt)} if owners else {}
@@ -115,7 +121,7 @@ def _index_incidents(
     values: list[list[IndexedValue]] = []
     for row in incidents:
         document = row["document"]
-        related, found = _related(document, by_id, edges)
+        related, found = _related(document, by_id, edges, default_tlp)
         extension = incident_extension(document)
         criticality = extension.get("criticality")
         index_rows.append(
@@ -189,14 +195,30 @@ def _related(
     incident: dict[str, Any],
     by_id: dict[str, dict[str, Any]],
     edges: dict[str, list[tuple[str, str, str | None]]],
+    default_tlp: Tlp,
 ) -> tuple[list[str], list[IndexedValue]]:
-    """The ids related to ``incident`` in the batch, and the values they name."""
+    """The ids related to ``incident`` in the batch, and the values they name.
+
+    Only through objects that every reader of the incident may see: a RED
+    indicator of a GREEN incident is left out (its recipients still get it
+    over TAXII), so the incident is not found by its value.
+    """
     related: set[str] = set()
     found: list[IndexedValue] = []
     creator = incident.get("created_by_ref")
     if isinstance(creator, str):
         related.add(creator)
+    audience = _audience(incident, default_tlp)
+
+    def shown_with_incident(stix_id: str) -> bool:
+        # Whatever the incident's readers may not all see is neither a value
+        # nor a related object of this version (DESIGN.md invariant 4).
+        document = by_id.get(stix_id)
+        return document is None or reaches_audience_of(*_audience(document, default_tlp), *audience)
+
     for relationship, other, role in edges.get(str(incident.get("id")), []):
+        if not (shown_with_incident(relationship) and shown_with_incident(other)):
+            continue
         related.update((relationship, other))
         document = by_id.get(other)
         if document is None:
@@ -205,10 +227,26 @@ def _related(
         if document.get("type") == "indicator":
             # The observables an indicator is based on belong to the report too.
             for based_on, observable, _ in edges.get(other, []):
-                if observable in by_id and by_id[observable].get("type") != "incident":
+                if (
+                    observable in by_id
+                    and by_id[observable].get("type") != "incident"
+                    and shown_with_incident(based_on)
+                    and shown_with_incident(observable)
+                ):
                     related.update((based_on, observable))
     related.discard(str(incident.get("id")))
     return sorted(related), _unique(found)
+
+
+def _audience(document: dict[str, Any], default_tlp: Tlp) -> tuple[Tlp, frozenset[str]]:
+    """A posted object's effective TLP and named recipients."""
+    level = object_tlp(document)
+    names = document.get(RECIPIENTS_PROPERTY)
+    recipients = names if isinstance(names, list) else []
+    return (
+        default_tlp if level is None else level,
+        frozenset(n for n in recipients if isinstance(n, str)),
+    )
 
 
 def _values_of(document: dict[str, Any], role: str | None) -> list[IndexedValue]:

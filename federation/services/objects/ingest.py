@@ -20,7 +20,7 @@ from federation import metrics
 from federation.domain.errors import ForbiddenError
 from federation.domain.text import storable_text
 from federation.domain.tlp import object_tlp
-from federation.domain.visibility import Viewer
+from federation.domain.visibility import RECIPIENTS_PROPERTY, Viewer
 from federation.services.access.collections import CollectionAccess
 from federation.services.indexing.incidents import index_new_versions
 from federation.services.routing.deliver import route_versions
@@ -37,7 +37,6 @@ from federation.storage.models import (
 )
 from federation.storage.objects import existing_versions
 
-RECIPIENTS_PROPERTY = "x_federation_recipients"
 UNATTRIBUTED_PROPERTY = "x_federation_unattributed"
 _TICK = timedelta(microseconds=1)
 

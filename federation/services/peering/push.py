@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 
 from federation.domain.peers import PushCandidate, PushPolicy, may_push
 from federation.domain.tlp import Tlp
-from federation.domain.visibility import Viewer
+from federation.domain.visibility import RECIPIENTS_PROPERTY, Viewer
 from federation.peers.client import RemoteCollection, encode, object_key
 from federation.services.access import audit
-from federation.services.objects.ingest import RECIPIENTS_PROPERTY
 from federation.services.objects.present import present
 from federation.services.peering import leases
 from federation.services.peering.peers import collection_of, peer_viewer
