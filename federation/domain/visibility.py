@@ -71,6 +71,16 @@ def can_see(viewer: Viewer, version: VersionFacts, collection_default: Tlp) -> b
     return org in version.recipient_organisation_ids
 
 
+def reporter_hidden(viewer: Viewer, unattributed: bool, owner_organisation_id: int | None) -> bool:
+    """Whether ``viewer`` must not learn who posted a version (DESIGN.md invariant 6).
+
+    True for an unattributed version posted outside the viewer's
+    organisation: nothing shown with it may then name, count or sort by its
+    reporter. ``federation.storage.incidents.reporter_hidden_sql`` is its SQL twin.
+    """
+    return unattributed and owner_organisation_id != viewer.organisation_id
+
+
 def reaches_audience_of(
     source: Tlp, source_recipients: Coll[str], target: Tlp, target_recipients: Coll[str]
 ) -> bool:

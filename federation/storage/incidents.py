@@ -130,9 +130,7 @@ def select_visible_values(
     )
 
 
-def select_visible_related(
-    viewer: Viewer, readable: Readable, stix_id: str
-) -> Select[list[Any]]:
+def select_visible_related(viewer: Viewer, readable: Readable, stix_id: str) -> Select[list[Any]]:
     """The related ids of every version of ``stix_id`` that ``viewer`` may see."""
     source = aliased(IncidentVersion)
     return select(source.related).where(
@@ -140,14 +138,18 @@ def select_visible_related(
     )
 
 
-def shown_sector(viewer: Viewer) -> ColumnElement[str]:
-    """The reporter's sector as ``viewer`` may know it."""
-    hidden = and_(
+def reporter_hidden_sql(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL for ``reporter_hidden(viewer, ...)`` on incident versions."""
+    return and_(
         IncidentVersion.unattributed,
         func.coalesce(IncidentVersion.owner_organisation_id, -1) != viewer.organisation_id,
     )
+
+
+def shown_sector(viewer: Viewer) -> ColumnElement[str]:
+    """The reporter's sector as ``viewer`` may know it."""
     return case(
-        (hidden, literal(UNATTRIBUTED_SECTOR)),
+        (reporter_hidden_sql(viewer), literal(UNATTRIBUTED_SECTOR)),
         else_=func.coalesce(IncidentVersion.reporter_sector, literal("unknown")),
     )
 

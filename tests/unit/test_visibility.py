@@ -17,6 +17,7 @@ from federation.domain.visibility import (
     effective_tlp,
     grant_matches,
     reaches_audience_of,
+    reporter_hidden,
 )
 from federation.services.access import accounts
 from federation.storage.database import Database
@@ -297,3 +298,10 @@ def test_derived_data_goes_with_a_version_only_to_readers_who_may_see_its_source
             target,
             target_recipients,
         )
+
+
+def test_the_reporter_of_an_unattributed_version_is_hidden_outside_its_organisation() -> None:
+    assert reporter_hidden(viewer(OTHER), True, OWNER)
+    assert reporter_hidden(viewer(OTHER), True, None)
+    assert not reporter_hidden(viewer(OWNER), True, OWNER)
+    assert not reporter_hidden(viewer(OTHER), False, OWNER)

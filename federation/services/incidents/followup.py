@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from federation.domain.errors import ForbiddenError
 from federation.domain.incidents import INCIDENT_EXTENSION_ID
 from federation.domain.tlp import Tlp
-from federation.domain.visibility import RECIPIENTS_PROPERTY, Viewer
+from federation.domain.visibility import RECIPIENTS_PROPERTY, Viewer, reporter_hidden
 from federation.services.access.collections import CollectionAccess, access_for
 from federation.services.incidents.reads import find_incident
 from federation.services.incidents.reports import Incident, readable_collections, store
@@ -123,8 +123,9 @@ def _own_unattributed(viewer: Viewer, incident: Incident) -> bool:
     Such a follow-up is unattributed too: an attributed sighting or note of
     the reporter on it would name the reporter to everyone who sees it.
     """
-    return incident.row.unattributed and incident.row.owner_organisation_id == (
-        viewer.organisation_id
+    row = incident.row
+    return row.unattributed and not reporter_hidden(
+        viewer, row.unattributed, row.owner_organisation_id
     )
 
 

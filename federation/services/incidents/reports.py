@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from federation.domain.errors import UnprocessableError
 from federation.domain.incidents import AFFECTED_ROLE, UNATTRIBUTED_SECTOR
 from federation.domain.tlp import Tlp
-from federation.domain.visibility import Viewer
+from federation.domain.visibility import Viewer, reporter_hidden
 from federation.services.access.collections import CollectionAccess, access_for
 from federation.services.incidents.stix import Reporter, build_report
 from federation.services.objects import ingest
@@ -199,7 +199,7 @@ def shown_incidents(
     values = _visible_values(session, viewer, readable, [r.stix_id for r in rows])
     shown = []
     for row in rows:
-        hidden = row.unattributed and row.owner_organisation_id != viewer.organisation_id
+        hidden = reporter_hidden(viewer, row.unattributed, row.owner_organisation_id)
         shown.append(
             Incident(
                 row=row,
