@@ -60,7 +60,7 @@ INCIDENT_PATH: dict[str, dict[str, Any]] = {
 def create_incident() -> Response:
     report = load_body(IncidentCreateSchema())
     session, viewer = db_session(), current_viewer()
-    stix_id = reports.create_incident(session, viewer, report)
+    stix_id = reports.create_incident(session, viewer, report, _secret())
     incident = reads.get_incident(session, viewer, stix_id, _secret())
     _audit_write("api.create_incident", incident)
     location = url_for(".get_incident", incident_id=stix_id)

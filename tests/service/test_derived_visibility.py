@@ -8,6 +8,7 @@ acts of a hostile member.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from federation.api.incident_schemas import IncidentCreateSchema
@@ -18,6 +19,7 @@ from federation.domain.visibility import Viewer
 from federation.services.access.accounts import authenticate
 from federation.services.access.collections import access_for, find_collection
 from federation.services.incidents import reads, reports
+from federation.services.incidents.stix import Reporter, identity_object
 from federation.services.objects import ingest, query
 from federation.storage.database import Database
 from federation.storage.incidents import IncidentFilter
@@ -38,7 +40,7 @@ def _viewer(db: Database, member: Member) -> Viewer:
 def _report(db: Database, member: Member, collection: str, **overrides: Any) -> str:
     loaded = IncidentCreateSchema().load(report(collection, **overrides))
     with db.session() as session:
-        return reports.create_incident(session, _viewer(db, member), loaded)
+        return reports.create_incident(session, _viewer(db, member), loaded, SECRET)
 
 
 def _post(db: Database, member: Member, collection: str, objects: list[Any]) -> int:
@@ -225,3 +227,19 @@ def test_a_red_first_report_leaves_other_readers_manifest_as_it_was(
     seen = [v for i, v, _ in manifest(bystander) if i == newcomer.identity_id]
     assert len(seen) == 1
     assert len([v for i, v, _ in manifest(police) if i == newcomer.identity_id]) == 2
+
+
+def test_an_identity_version_per_audience_cannot_be_computed_without_the_hubs_secret() -> None:
+    """Nobody outside an audience can name its identity version and probe for it."""
+    admitted = datetime(2026, 1, 1, tzinfo=UTC)
+    red = Reporter("identity--" + str(uuid.UUID(int=1)), "B", admitted, Tlp.RED, ("identity--x",))
+    green = Reporter(red.identity_id, "B", admitted, Tlp.GREEN, ())
+
+    def version(reporter: Reporter, secret: str) -> Any:
+        return identity_object(reporter, secret)["modified"]
+
+    assert version(red, SECRET) == version(red, SECRET)
+    assert version(red, SECRET) != version(green, SECRET)
+    assert version(red, SECRET) != version(red, "another-hub-secret")
+    assert identity_object(red, SECRET)["object_marking_refs"] == [TLP2_MARKING_IDS[Tlp.RED]]
+    assert identity_object(red, SECRET)["x_federation_recipients"] == ["identity--x"]

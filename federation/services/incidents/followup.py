@@ -91,7 +91,7 @@ def add_sighting(
         session,
         viewer,
         access,
-        [*reporter_identities(reporter, unattributed=hidden), sighting],
+        [*reporter_identities(reporter, secret_key, unattributed=hidden), sighting],
         unattributed=hidden,
     )
 
@@ -112,7 +112,7 @@ def add_note(
         session,
         viewer,
         access,
-        [*reporter_identities(reporter, unattributed=hidden), note],
+        [*reporter_identities(reporter, secret_key, unattributed=hidden), note],
         unattributed=hidden,
     )
 

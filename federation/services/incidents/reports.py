@@ -93,7 +93,9 @@ def readable_collections(session: Session, viewer: Viewer) -> Readable:
     return grouped
 
 
-def create_incident(session: Session, viewer: Viewer, report: dict[str, Any]) -> str:
+def create_incident(
+    session: Session, viewer: Viewer, report: dict[str, Any], secret_key: str
+) -> str:
     """Store ``report`` (as loaded by the REST schema) as STIX; return the incident id.
 
     Everything is checked before anything is stored, so a bad report stores
@@ -109,7 +111,7 @@ def create_incident(session: Session, viewer: Viewer, report: dict[str, Any]) ->
         tlp=Tlp.parse(report["tlp"]),
         recipients=recipient_identities(session, report.get("recipients", [])),
     )
-    objects = build_report(report, reporter, unattributed=report["unattributed"])
+    objects = build_report(report, reporter, secret_key, unattributed=report["unattributed"])
     store(session, viewer, access, objects, unattributed=report["unattributed"])
     return next(str(o["id"]) for o in objects if o["type"] == "incident")
 
