@@ -194,7 +194,7 @@ def _seed(db: Any, wanted: int, batch: int, rng: random.Random) -> int:
             for _ in range(size):
                 tlp = rng.choice(TLPS)
                 reporter = Reporter(org.identity_id, org.name, org.created_at, tlp, ())
-                objects += build_report(_report(rng), reporter)[1:]
+                objects += build_report(_report(rng), reporter, "bench-secret")[1:]
             status = ingest.add_objects(session, viewer, access_for(viewer, collection), objects)
             if status.failure_count:
                 raise SystemExit(f"seeding failed: {status.failures[:1]}")

@@ -81,7 +81,7 @@ def create_incident() -> Response:
     viewer = _reporter()
     report = load_body(IncidentCreateSchema())
     session = db_session()
-    stix_id = reports.create_incident(session, viewer, report)
+    stix_id = reports.create_incident(session, viewer, report, _secret())
     incident = reads.get_incident(session, viewer, stix_id, _secret())
     _audit_write("api.create_incident", incident)
     location = url_for(".get_incident", incident_id=stix_id)

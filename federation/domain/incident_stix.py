@@ -11,6 +11,8 @@ AMBER+STRICT and RED, the recipients.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,25 +57,60 @@ def now() -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def identity_object(reporter: Reporter) -> dict[str, Any]:
-    """The reporting organisation's identity; unmarked, so the collection default applies.
+def identity_object(reporter: Reporter, secret_key: str) -> dict[str, Any]:
+    """The reporting organisation's identity, marked like the report it comes with.
 
-    Its created time is the organisation's admission, so every report repeats
-    the same version (an idempotent success) instead of adding one.
+    An identity marked otherwise than its report would be seen by readers who
+    may not see the report: one unmarked (so AMBER) beside a RED report told
+    every member that the organisation had posted something hidden. So each
+    audience (TLP and recipients) gets its own version of the identity, the
+    same for every report to that audience (an idempotent success after the
+    first), and a reader sees the versions of the reports it may see. The
+    version is the organisation's admission plus an offset per audience keyed
+    with the hub's secret, so nobody can compute the version of an audience
+    they are not in and probe for it.
     """
-    stamp = stix_time(reporter.created)
+    created = reporter.created.replace(microsecond=reporter.created.microsecond // 1000 * 1000)
     return {
         "type": "identity",
         "spec_version": "2.1",
         "id": reporter.identity_id,
-        "created": stamp,
-        "modified": stamp,
+        "created": stix_time(created),
+        "modified": format_timestamp(created + _audience_offset(reporter, secret_key)),
         "name": reporter.name,
         "identity_class": "organization",
+        **_markings(reporter),
     }
 
 
-def build_report(report: dict[str, Any], reporter: Reporter) -> list[dict[str, Any]]:
+def reporter_identities(
+    reporter: Reporter, secret_key: str, *, unattributed: bool
+) -> list[dict[str, Any]]:
+    """The identity objects to post with a report: none for an unattributed one.
+
+    An unattributed post would store the identity withheld (seen by its own
+    organisation only), and that version would then be "already held" when an
+    attributed report to the same audience brings it.
+    """
+    return [] if unattributed else [identity_object(reporter, secret_key)]
+
+
+# Under an hour of microseconds: two audiences share a version (and the second
+# sees none) with a chance of one in billions.
+_AUDIENCE_SPAN = 3_600_000_000
+
+
+def _audience_offset(reporter: Reporter, secret_key: str) -> timedelta:
+    audience = "\n".join([reporter.identity_id, reporter.tlp.label, *sorted(reporter.recipients)])
+    digest = hmac.new(
+        secret_key.encode(), f"identity-audience:{audience}".encode(), hashlib.sha256
+    ).digest()
+    return timedelta(microseconds=1 + int.from_bytes(digest[:8], "big") % _AUDIENCE_SPAN)
+
+
+def build_report(
+    report: dict[str, Any], reporter: Reporter, secret_key: str, *, unattributed: bool = False
+) -> list[dict[str, Any]]:
     """Every STIX object of a new report: identity, incident, indicators, observables, links."""
     moment = now()
     incident_id = f"incident--{uuid.uuid4()}"
@@ -99,7 +136,7 @@ def build_report(report: dict[str, Any], reporter: Reporter) -> list[dict[str, A
         incident[SERVICES_PROPERTY] = list(report["affected_services"])
     if report.get("external_references"):
         incident["external_references"] = [dict(r) for r in report["external_references"]]
-    objects = [identity_object(reporter), incident]
+    objects = [*reporter_identities(reporter, secret_key, unattributed=unattributed), incident]
     objects += indicator_objects(
         report.get("indicators", []), incident_id, report["first_seen"], moment, reporter
     )

@@ -73,6 +73,34 @@ def can_see(viewer: Viewer, version: VersionFacts, collection_default: Tlp) -> b
     return org in version.recipient_organisation_ids
 
 
+def reporter_hidden(viewer: Viewer, unattributed: bool, owner_organisation_id: int | None) -> bool:
+    """Whether ``viewer`` must not learn who posted a version (DESIGN.md invariant 6).
+
+    True for an unattributed version posted outside the viewer's
+    organisation: nothing shown with it may then name, count or sort by its
+    reporter. ``federation.storage.incidents.reporter_hidden_sql`` is its SQL twin.
+    """
+    return unattributed and owner_organisation_id != viewer.organisation_id
+
+
+def reaches_audience_of(
+    source: Tlp, source_recipients: Coll[str], target: Tlp, target_recipients: Coll[str]
+) -> bool:
+    """Whether every viewer who may see a ``target`` version may see a ``source`` version.
+
+    Both belong to one poster in one collection and carry effective TLPs
+    (collection default applied) and recipients. What is derived from
+    ``source`` may be shown with ``target`` only then: a RED indicator of a
+    GREEN incident names its value to its recipients, not to every reader of
+    the incident.
+    """
+    if source >= Tlp.AMBER_STRICT:
+        return target >= Tlp.AMBER_STRICT and set(target_recipients) <= set(source_recipients)
+    # Readers of an AMBER+STRICT or RED target are its recipients, never a
+    # capped peer; a peer capped at the target's level sees a source no higher.
+    return source <= target or target >= Tlp.AMBER_STRICT
+
+
 def grant_matches(subject: str, viewer: Viewer) -> bool:
     """Whether a grant subject (``*``, ``org:ID``, ``sector:S``, ``group:G``) covers ``viewer``."""
     if subject == "*":

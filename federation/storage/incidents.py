@@ -5,6 +5,11 @@ version (which carries its object version's key and visibility facts), per
 readable collection (grouped by the collection's default
 TLP), so lists, details, correlations and statistics see exactly what TAXII
 would show the same account.
+
+Each indexed version holds only the values and related ids of its own post.
+What a reader finds an incident by (``?ip=``, ``?asn=``, the indicators of a
+detail, correlations) is the union over the versions of that incident the
+reader may see, never over versions hidden from it (DESIGN.md invariant 4).
 """
 
 from __future__ import annotations
@@ -93,14 +98,58 @@ def latest_visible(viewer: Viewer, readable: Readable) -> ColumnElement[bool]:
     )
 
 
-def shown_sector(viewer: Viewer) -> ColumnElement[str]:
-    """The reporter's sector as ``viewer`` may know it."""
-    hidden = and_(
+def has_visible_value(
+    viewer: Viewer, readable: Readable, *conditions: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """A version of the incident that ``viewer`` may see holds a value meeting ``conditions``.
+
+    Matched by STIX id, so a value indexed on an earlier visible version finds
+    the latest one, and a value of a hidden version finds nothing.
+    """
+    source = aliased(IncidentVersion)
+    return IncidentVersion.stix_id.in_(
+        select(source.stix_id)
+        .join(IncidentValue, IncidentValue.incident_pk == source.pk)
+        .where(*conditions, visible(viewer, readable, source.collection_id, source))
+    )
+
+
+def select_visible_values(
+    viewer: Viewer, readable: Readable, stix_ids: Sequence[str]
+) -> Select[str, IncidentValue]:
+    """The values of every version of ``stix_ids`` that ``viewer`` may see, oldest first."""
+    source = aliased(IncidentVersion)
+    return (
+        select(source.stix_id, IncidentValue)
+        .join(source, source.pk == IncidentValue.incident_pk)
+        .where(
+            source.stix_id.in_(list(stix_ids)),
+            visible(viewer, readable, source.collection_id, source),
+        )
+        .order_by(source.version, source.pk, IncidentValue.id)
+    )
+
+
+def select_visible_related(viewer: Viewer, readable: Readable, stix_id: str) -> Select[list[Any]]:
+    """The related ids of every version of ``stix_id`` that ``viewer`` may see."""
+    source = aliased(IncidentVersion)
+    return select(source.related).where(
+        source.stix_id == stix_id, visible(viewer, readable, source.collection_id, source)
+    )
+
+
+def reporter_hidden_sql(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL for ``reporter_hidden(viewer, ...)`` on incident versions."""
+    return and_(
         IncidentVersion.unattributed,
         func.coalesce(IncidentVersion.owner_organisation_id, -1) != viewer.organisation_id,
     )
+
+
+def shown_sector(viewer: Viewer) -> ColumnElement[str]:
+    """The reporter's sector as ``viewer`` may know it."""
     return case(
-        (hidden, literal(UNATTRIBUTED_SECTOR)),
+        (reporter_hidden_sql(viewer), literal(UNATTRIBUTED_SECTOR)),
         else_=func.coalesce(IncidentVersion.reporter_sector, literal("unknown")),
     )
 
@@ -144,11 +193,11 @@ def _filters(
         found.append(shown_sector(viewer) == wanted.sector)
     if wanted.asn is not None:
         found.append(
-            IncidentVersion.pk.in_(
-                select(IncidentValue.incident_pk).where(
-                    IncidentValue.kind == "autonomous-system",
-                    IncidentValue.value == str(wanted.asn),
-                )
+            has_visible_value(
+                viewer,
+                readable,
+                IncidentValue.kind == "autonomous-system",
+                IncidentValue.value == str(wanted.asn),
             )
         )
     if wanted.network is not None:
@@ -157,14 +206,14 @@ def _filters(
         # matching values instead of walking every incident.
         net = wanted.network
         found.append(
-            IncidentVersion.pk.in_(
-                select(IncidentValue.incident_pk).where(
-                    IncidentValue.ip_start >= net.start,
-                    IncidentValue.ip_start <= net.end,
-                    IncidentValue.ip_end <= net.end,
-                    # IPv4 is mapped into IPv6 (::ffff:0:0/96), which ::/0 covers.
-                    IncidentValue.kind == ("ipv4-addr" if net.version == 4 else "ipv6-addr"),
-                )
+            has_visible_value(
+                viewer,
+                readable,
+                IncidentValue.ip_start >= net.start,
+                IncidentValue.ip_start <= net.end,
+                IncidentValue.ip_end <= net.end,
+                # IPv4 is mapped into IPv6 (::ffff:0:0/96), which ::/0 covers.
+                IncidentValue.kind == ("ipv4-addr" if net.version == 4 else "ipv6-addr"),
             )
         )
     if wanted.text:

@@ -122,6 +122,10 @@ def test_incident_posted_as_raw_stix_over_taxii_is_listed_by_the_rest_api(
         "pattern": "[ipv4-addr:value = '192.0.2.77']",
         "pattern_type": "stix",
         "valid_from": "2026-11-01T08:00:00Z",
+        # Marked like the incident: an unmarked one would be the collection's
+        # AMBER, which a reader of the GREEN incident (a peer capped at GREEN)
+        # may not see, so its value would not be derived into the incident.
+        "object_marking_refs": [TLP2_MARKING_IDS[Tlp.GREEN]],
     }
     link = {
         "type": "relationship",
@@ -132,6 +136,7 @@ def test_incident_posted_as_raw_stix_over_taxii_is_listed_by_the_rest_api(
         "relationship_type": "related-to",
         "source_ref": indicator["id"],
         "target_ref": incident["id"],
+        "object_marking_refs": [TLP2_MARKING_IDS[Tlp.GREEN]],
     }
     response = client.post(
         objects_url(collection),

@@ -58,7 +58,7 @@ def test_red_incident_is_visible_to_named_recipients(client: FlaskClient, factor
     assert {o["type"] for o in detail["objects"]} >= {"indicator", "relationship"}
 
 
-def test_correlations_name_other_organisations_sharing_an_indicator_but_never_hidden_ones(
+def test_correlations_name_every_organisations_incidents_sharing_an_indicator_but_hidden_ones(
     client: FlaskClient, factory: Factory
 ) -> None:
     first = factory.member("First ISP")
@@ -79,12 +79,13 @@ def test_correlations_name_other_organisations_sharing_an_indicator_but_never_hi
 
     detail = client.get(f"/api/v1/incidents/{mine}", headers=reader.auth).get_json()
     found = {c["id"] for c in detail["correlations"]["incidents"]}
-    assert found == {theirs["id"]}
+    # The reporter's own other incident correlates too (leaving it out would
+    # unmask its unattributed reports), but adds no other organisation.
+    assert found == {theirs["id"], own_again}
     assert red["id"] not in json.dumps(detail)
-    assert own_again not in found
     assert unrelated["id"] not in found
     assert detail["correlations"]["organisations"] == 1
-    correlated = detail["correlations"]["incidents"][0]
+    correlated = next(c for c in detail["correlations"]["incidents"] if c["id"] == theirs["id"])
     assert correlated["shared"] == [
         {"type": "ipv4-addr", "value": "198.51.100.7", "role": "source"}
     ]
@@ -94,6 +95,7 @@ def test_correlations_name_other_organisations_sharing_an_indicator_but_never_hi
     assert {c["id"] for c in seen_by_third["correlations"]["incidents"]} == {
         theirs["id"],
         red["id"],
+        own_again,
     }
     assert seen_by_third["correlations"]["organisations"] == 2
 

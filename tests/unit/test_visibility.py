@@ -16,6 +16,8 @@ from federation.domain.visibility import (
     can_see,
     effective_tlp,
     grant_matches,
+    reaches_audience_of,
+    reporter_hidden,
 )
 from federation.services.access import accounts
 from federation.storage.database import Database
@@ -249,3 +251,57 @@ def test_sql_rule_hides_an_ownerless_red_version_from_everyone_but_recipients(
         for name, who in seen.items():
             stmt = select(ObjectVersion.pk).where(visible_versions(who, Tlp.AMBER))
             assert (row.pk in set(session.scalars(stmt))) is (name == "recipient")
+
+
+# -- reaches_audience_of -----------------------------------------------------
+
+AUDIENCES: list[frozenset[int]] = [frozenset(), frozenset({2}), frozenset({3}), frozenset({2, 3})]
+
+
+def _readers() -> list[Viewer]:
+    """Other organisations 2, 3 and 4, and peers capped at every level."""
+    plain = [viewer(org) for org in (2, 3, 4)]
+    capped = [
+        Viewer(
+            account_id=0,
+            account_name=f"peer-{cap.label}",
+            organisation_id=5,
+            organisation_name="peer",
+            sector="hub",
+            role="peer",
+            tlp_cap=cap,
+        )
+        for cap in Tlp
+    ]
+    return [*plain, *capped]
+
+
+@pytest.mark.parametrize("source", list(Tlp))
+@pytest.mark.parametrize("target", list(Tlp))
+def test_derived_data_goes_with_a_version_only_to_readers_who_may_see_its_source(
+    source: Tlp, target: Tlp
+) -> None:
+    """``reaches_audience_of`` holds exactly when no reader sees the target without the source."""
+    for source_recipients, target_recipients in itertools.product(AUDIENCES, AUDIENCES):
+        source_facts = VersionFacts(source, OWNER, source_recipients)
+        target_facts = VersionFacts(target, OWNER, target_recipients)
+        leaks = [
+            reader
+            for reader in _readers()
+            if can_see(reader, target_facts, Tlp.AMBER)
+            and not can_see(reader, source_facts, Tlp.AMBER)
+        ]
+        names = ({str(r) for r in source_recipients}, {str(r) for r in target_recipients})
+        assert reaches_audience_of(source, names[0], target, names[1]) == (not leaks), (
+            source,
+            source_recipients,
+            target,
+            target_recipients,
+        )
+
+
+def test_the_reporter_of_an_unattributed_version_is_hidden_outside_its_organisation() -> None:
+    assert reporter_hidden(viewer(OTHER), True, OWNER)
+    assert reporter_hidden(viewer(OTHER), True, None)
+    assert not reporter_hidden(viewer(OWNER), True, OWNER)
+    assert not reporter_hidden(viewer(OTHER), False, OWNER)

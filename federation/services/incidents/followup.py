@@ -27,14 +27,14 @@ from federation.domain.errors import ForbiddenError
 from federation.domain.incident_stix import (
     Reporter,
     follow_up,
-    identity_object,
     indicator_objects,
     next_version,
     now,
+    reporter_identities,
     stix_time,
 )
 from federation.domain.tlp import Tlp
-from federation.domain.visibility import Viewer
+from federation.domain.visibility import Viewer, reporter_hidden
 from federation.domain.vocabulary import (
     INCIDENT_EXTENSION_ID,
     LAST_SEEN_PROPERTY,
@@ -123,9 +123,11 @@ def add_sighting(
 
     def build(reporter: Reporter, _: dict[str, Any]) -> list[dict[str, Any]]:
         sighted = {**properties, "where_sighted_refs": [reporter.identity_id]}
-        return [identity_object(reporter), follow_up("sighting", now(), reporter, sighted)]
+        sighting = follow_up("sighting", now(), reporter, sighted)
+        return [*reporter_identities(reporter, secret_key, unattributed=hidden), sighting]
 
-    _store(session, viewer, target, build, unattributed=data["unattributed"])
+    hidden = data["unattributed"] or _own_unattributed(viewer, target.incident)
+    _store(session, viewer, target, build, unattributed=hidden)
     return with_details(session, viewer, target.readable, target.incident, secret_key)
 
 
@@ -141,10 +143,24 @@ def add_note(
         properties["abstract"] = data["abstract"]
 
     def build(reporter: Reporter, _: dict[str, Any]) -> list[dict[str, Any]]:
-        return [identity_object(reporter), follow_up("note", now(), reporter, properties)]
+        note = follow_up("note", now(), reporter, properties)
+        return [*reporter_identities(reporter, secret_key, unattributed=hidden), note]
 
-    _store(session, viewer, target, build, unattributed=data["unattributed"])
+    hidden = data["unattributed"] or _own_unattributed(viewer, target.incident)
+    _store(session, viewer, target, build, unattributed=hidden)
     return with_details(session, viewer, target.readable, target.incident, secret_key)
+
+
+def _own_unattributed(viewer: Viewer, incident: Incident) -> bool:
+    """Whether the viewer follows up its own organisation's unattributed incident.
+
+    Such a follow-up is unattributed too: an attributed sighting or note of
+    the reporter on it would name the reporter to everyone who sees it.
+    """
+    row = incident.row
+    return row.unattributed and not reporter_hidden(
+        viewer, row.unattributed, row.owner_organisation_id
+    )
 
 
 def _store(

@@ -1,9 +1,15 @@
 """One incident in detail: its objects, sightings, notes and correlations.
 
-Correlations are other incidents, reported by other organisations, that share
-an indicator value with this one ("also seen by 3 ISPs"). They are found with
-an equality join on the values' keys and go through the same visibility rule
-as every list, so a RED incident never shows up for someone who may not see it.
+Correlations are the other incidents that share an indicator value with this
+one ("also seen by 3 ISPs"), whoever reported them, the same organisation
+included: leaving a reporter's own incidents out would show which unattributed
+reports are its own. They are found with an equality join on the values' keys
+of the versions the viewer may see, so a RED incident, or a hidden version's
+indicator, never shows up for someone who may not see it.
+
+For a reader outside the reporting organisation, nothing listed with an
+unattributed incident names that organisation: its identity objects and its
+attributed objects are left out of the related objects (DESIGN.md invariant 6).
 """
 
 from __future__ import annotations
@@ -11,8 +17,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from federation.domain.errors import NotFoundError
 from federation.domain.incidents import is_incident_id
@@ -29,11 +35,19 @@ from federation.services.objects.present import present
 from federation.storage.incidents import (
     IncidentFilter,
     Readable,
+    has_visible_value,
     latest_visible,
     select_incidents,
+    select_visible_related,
     visible,
 )
-from federation.storage.models import IncidentLink, IncidentValue, IncidentVersion, ObjectVersion
+from federation.storage.models import (
+    IncidentLink,
+    IncidentValue,
+    IncidentVersion,
+    ObjectVersion,
+    Organisation,
+)
 
 CORRELATION_LIMIT = 50
 NOTE_LIMIT = 50
@@ -96,23 +110,57 @@ def incident_bundle(
 def _related_objects(
     session: Session, viewer: Viewer, readable: Readable, incident: Incident, secret_key: str
 ) -> list[dict[str, Any]]:
-    """The newest visible version of each object of the report, in its collection."""
-    wanted = [i for i in incident.row.related if isinstance(i, str)]
+    """The newest visible version of each object of the report, in its collection.
+
+    The objects are those related to the versions of the incident the viewer
+    may see; for an unattributed incident shown to an outsider, never one that
+    names its reporter.
+    """
+    wanted: set[str] = set()
+    for related in session.scalars(select_visible_related(viewer, readable, incident.row.stix_id)):
+        wanted.update(i for i in related if isinstance(i, str))
+    conditions = [
+        ObjectVersion.collection_id == incident.row.collection_id,
+        visible(viewer, readable, ObjectVersion.collection_id, ObjectVersion),
+    ]
+    if incident.hidden_reporter:
+        wanted -= _reporter_identities(session, incident)
+        # The reporter's attributed objects (its identity posted with an
+        # earlier report, sighting or note among them) carry its name.
+        conditions.append(
+            or_(
+                ObjectVersion.unattributed,
+                ObjectVersion.owner_organisation_id.is_distinct_from(
+                    incident.row.owner_organisation_id
+                ),
+            )
+        )
     if not wanted:
         return []
     stmt = (
         select(ObjectVersion)
-        .where(
-            ObjectVersion.collection_id == incident.row.collection_id,
-            ObjectVersion.stix_id.in_(wanted),
-            visible(viewer, readable, ObjectVersion.collection_id, ObjectVersion),
-        )
+        .where(ObjectVersion.stix_id.in_(sorted(wanted)), *conditions)
         .order_by(ObjectVersion.stix_id, ObjectVersion.version.desc())
     )
     newest: dict[str, ObjectVersion] = {}
     for row in session.scalars(stmt):
         newest.setdefault(row.stix_id, row)
     return present(session, viewer, list(newest.values()), secret_key)
+
+
+def _reporter_identities(session: Session, incident: Incident) -> set[str]:
+    """The ids naming an incident's reporter: its creator and its organisation's identity.
+
+    Left out by id as well, since an object under such an id may have been
+    posted by someone else.
+    """
+    found = {incident.row.creator} if incident.row.creator else set()
+    owner = incident.row.owner_organisation_id
+    if owner is not None:
+        identity = session.scalar(select(Organisation.identity_id).where(Organisation.id == owner))
+        if identity is not None:
+            found.add(identity)
+    return found
 
 
 def _notes(
@@ -135,27 +183,20 @@ def _notes(
 def _correlations(
     session: Session, viewer: Viewer, readable: Readable, incident: Incident, secret_key: str
 ) -> tuple[list[Incident], dict[str, list[IncidentValue]]]:
-    """Visible incidents of other organisations sharing an indicator value."""
-    mine = aliased(IncidentValue)
-    theirs = aliased(IncidentValue)
-    shared = (
-        select(theirs.incident_pk)
-        .join(
-            mine, and_(mine.value_key == theirs.value_key, mine.incident_pk != theirs.incident_pk)
-        )
-        .where(
-            mine.incident_pk == incident.row.pk,
-            mine.role.is_distinct_from(AFFECTED_ROLE),
-            theirs.role.is_distinct_from(AFFECTED_ROLE),
-        )
-    )
-    owner = incident.row.owner_organisation_id
+    """Visible incidents of any organisation sharing a visible indicator value."""
+    keys = {v.value_key for v in incident.indicators}
+    if not keys:
+        return [], {}
     stmt = (
         select(IncidentVersion)
         .where(
-            IncidentVersion.pk.in_(shared),
+            has_visible_value(
+                viewer,
+                readable,
+                IncidentValue.value_key.in_(sorted(keys)),
+                IncidentValue.role.is_distinct_from(AFFECTED_ROLE),
+            ),
             IncidentVersion.stix_id != incident.row.stix_id,
-            IncidentVersion.owner_organisation_id.is_distinct_from(owner),
             visible(viewer, readable, IncidentVersion.collection_id),
             latest_visible(viewer, readable),
             ~IncidentVersion.revoked,
@@ -165,7 +206,6 @@ def _correlations(
     )
     rows = list(session.scalars(stmt))
     others = shown_incidents(session, viewer, readable, rows, secret_key)
-    keys = {v.value_key for v in incident.indicators}
     shared_values = {
         other.row.stix_id: [v for v in other.indicators if v.value_key in keys] for other in others
     }
@@ -173,12 +213,15 @@ def _correlations(
 
 
 def seen_by(incident: Incident) -> int:
-    """How many other organisations reported a correlated incident.
+    """How many reporters, besides this incident's, the correlations come from.
 
-    Unattributed reports count one each: counting them by organisation would
-    tell the reader that two of them came from one reporter.
+    Attributed incidents count by organisation; unattributed ones the reader
+    cannot attribute count one each, since counting them by organisation would
+    tell the reader that two of them came from one reporter. The incident's
+    own organisation is left out only when the reader knows it: leaving it out
+    of an unattributed incident's count would tell which organisation it is.
     """
-    attributed = {
-        c.row.owner_organisation_id for c in incident.correlations if not c.row.unattributed
-    }
-    return len(attributed) + sum(1 for c in incident.correlations if c.row.unattributed)
+    known = {c.row.owner_organisation_id for c in incident.correlations if not c.hidden_reporter}
+    if not incident.hidden_reporter:
+        known.discard(incident.row.owner_organisation_id)
+    return len(known) + sum(1 for c in incident.correlations if c.hidden_reporter)

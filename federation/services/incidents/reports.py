@@ -2,7 +2,8 @@
 
 Reports are stored through ``ingest.add_objects``, like any TAXII post, and
 read back through the incident index with the one visibility rule in SQL
-(details, bundles and correlations are in ``incident_reads``).
+(details, bundles and correlations are in ``reads``). The values an incident
+shows a viewer come from the versions of it that viewer may see.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from federation.domain.errors import UnprocessableError
 from federation.domain.incident_stix import Reporter, build_report
 from federation.domain.incidents import UNATTRIBUTED_SECTOR
 from federation.domain.tlp import Tlp
-from federation.domain.visibility import Viewer
+from federation.domain.visibility import Viewer, reporter_hidden
 from federation.domain.vocabulary import AFFECTED_ROLE
 from federation.services.access.collections import CollectionAccess, access_for
 from federation.services.objects import ingest
@@ -28,6 +29,7 @@ from federation.storage.incidents import (
     IncidentFilter,
     Readable,
     select_incidents,
+    select_visible_values,
     visible,
 )
 from federation.storage.models import (
@@ -50,6 +52,9 @@ class Incident:
     tlp: Tlp
     reporter_sector: str
     reporter_identity: str | None
+    # Unattributed and outside the viewer's organisation: the viewer must not
+    # learn the reporting organisation from anything shown with it.
+    hidden_reporter: bool = False
     values: list[IncidentValue] = field(default_factory=list)
     document: dict[str, Any] = field(default_factory=dict)
     stored: ObjectVersion | None = None
@@ -89,7 +94,9 @@ def readable_collections(session: Session, viewer: Viewer) -> Readable:
     return grouped
 
 
-def create_incident(session: Session, viewer: Viewer, report: dict[str, Any]) -> str:
+def create_incident(
+    session: Session, viewer: Viewer, report: dict[str, Any], secret_key: str
+) -> str:
     """Store ``report`` (as loaded by the REST schema) as STIX; return the incident id.
 
     Everything is checked before anything is stored, so a bad report stores
@@ -105,9 +112,9 @@ def create_incident(session: Session, viewer: Viewer, report: dict[str, Any]) ->
         tlp=Tlp.parse(report["tlp"]),
         recipients=recipient_identities(session, report.get("recipients", [])),
     )
-    objects = build_report(report, reporter)
+    objects = build_report(report, reporter, secret_key, unattributed=report["unattributed"])
     store(session, viewer, access, objects, unattributed=report["unattributed"])
-    return str(objects[1]["id"])
+    return next(str(o["id"]) for o in objects if o["type"] == "incident")
 
 
 def store(
@@ -206,14 +213,10 @@ def shown_incidents(
     """``rows`` as ``viewer`` may see them: the reporter of an unattributed
     incident is the sector "unattributed" and a pseudonymous identity."""
     defaults = {c: tlp for tlp, ids in readable.items() for c in ids}
-    values: dict[int, list[IncidentValue]] = {}
-    if rows:
-        stmt = select(IncidentValue).where(IncidentValue.incident_pk.in_([r.pk for r in rows]))
-        for value in session.scalars(stmt.order_by(IncidentValue.id)):
-            values.setdefault(value.incident_pk, []).append(value)
+    values = _visible_values(session, viewer, readable, [r.stix_id for r in rows])
     shown = []
     for row in rows:
-        hidden = row.unattributed and row.owner_organisation_id != viewer.organisation_id
+        hidden = reporter_hidden(viewer, row.unattributed, row.owner_organisation_id)
         shown.append(
             Incident(
                 row=row,
@@ -222,10 +225,23 @@ def shown_incidents(
                 if hidden
                 else (row.reporter_sector or "unknown"),
                 reporter_identity=pseudonym(secret_key, row.stix_id) if hidden else row.creator,
-                values=values.get(row.pk, []),
+                hidden_reporter=hidden,
+                values=values.get(row.stix_id, []),
             )
         )
     return shown
+
+
+def _visible_values(
+    session: Session, viewer: Viewer, readable: Readable, stix_ids: list[str]
+) -> dict[str, list[IncidentValue]]:
+    """Each incident's values over the versions ``viewer`` may see, each value once."""
+    found: dict[str, dict[tuple[str, str, str | None], IncidentValue]] = {}
+    if stix_ids:
+        stmt = select_visible_values(viewer, readable, sorted(set(stix_ids)))
+        for stix_id, value in session.execute(stmt):
+            found.setdefault(stix_id, {}).setdefault((value.kind, value.value, value.role), value)
+    return {stix_id: list(values.values()) for stix_id, values in found.items()}
 
 
 def presented_document(

@@ -12,14 +12,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from federation.domain.incidents import frequency_class
 from federation.domain.visibility import Viewer
 from federation.services.incidents.reports import readable_collections
 from federation.storage.base import utcnow
-from federation.storage.incidents import Readable, latest_visible, shown_sector, visible, week_start
+from federation.storage.incidents import (
+    Readable,
+    latest_visible,
+    reporter_hidden_sql,
+    shown_sector,
+    visible,
+    week_start,
+)
 from federation.storage.models import IncidentVersion
 
 
@@ -33,10 +40,7 @@ def incident_stats(session: Session, viewer: Viewer, days: int) -> dict[str, Any
             week_start(IncidentVersion.created).label("week"),
             shown_sector(viewer).label("sector"),
             IncidentVersion.owner_organisation_id.label("owner"),
-            and_(
-                IncidentVersion.unattributed,
-                func.coalesce(IncidentVersion.owner_organisation_id, -1) != viewer.organisation_id,
-            ).label("hidden"),
+            reporter_hidden_sql(viewer).label("hidden"),
         )
         .where(*conditions)
         .subquery()

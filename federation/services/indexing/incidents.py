@@ -6,9 +6,11 @@ the REST API exactly like one built by ``POST /api/v1/incidents``.
 
 The values an incident is found by come from the objects of the same request
 that relate to it (relationships to or from it, the indicators and observables
-at their other end, observables an indicator is based on) and, for a new
-version, from the collection's previous version of the same incident, so a
-follow-up that only adds indicators keeps the old ones.
+at their other end, observables an indicator is based on), and from nothing
+else: never from earlier versions, which the poster, or a later reader, may
+not be allowed to see. Readers get the union over the versions they may see
+(``federation.storage.incidents``), so a follow-up that only adds indicators
+keeps the old ones for everyone who saw them.
 """
 
 from __future__ import annotations
@@ -30,15 +32,19 @@ from federation.domain.incidents import (
     sco_value,
     value_key,
 )
+from federation.domain.tlp import Tlp, object_tlp
+from federation.domain.visibility import reaches_audience_of
 from federation.domain.vocabulary import (
     AFFECTED_ROLE,
     FIRST_SEEN_PROPERTY,
     LAST_SEEN_PROPERTY,
+    RECIPIENTS_PROPERTY,
     ROLE_PROPERTY,
     ROLES,
 )
 from federation.stix.timestamps import parse_timestamp
 from federation.storage.models import (
+    Collection,
     IncidentLink,
     IncidentValue,
     IncidentVersion,
@@ -109,7 +115,9 @@ def _index_incidents(
 ) -> None:
     by_id = {str(d.get("id")): d for d in batch}
     edges = _edges(batch)
-    previous = _previous_versions(session, collection_id, incidents)
+    collection = session.get(Collection, collection_id)
+    assert collection is not None
+    default_tlp = Tlp.parse(collection.default_tlp)
     owners = sorted({r.owner_organisation_id for r in incidents if r.owner_organisation_id})
     sector_stmt = select(Organisation.id, Organisation.sector).where(Organisation.id.in_(owners))
     sectors: dict[int | None, str] = (
@@ -119,11 +127,7 @@ def _index_incidents(
     values: list[list[IndexedValue]] = []
     for row in incidents:
         document = row.document
-        related, found = _related(document, by_id, edges)
-        earlier = previous.get(row.stix_id)
-        if earlier is not None and earlier[0] < row.version:
-            related = sorted(set(related) | set(earlier[1]))
-            found = _unique([*earlier[2], *found])
+        related, found = _related(document, by_id, edges, default_tlp)
         extension = incident_extension(document)
         criticality = extension.get("criticality")
         index_rows.append(
@@ -197,14 +201,30 @@ def _related(
     incident: dict[str, Any],
     by_id: dict[str, dict[str, Any]],
     edges: dict[str, list[tuple[str, str, str | None]]],
+    default_tlp: Tlp,
 ) -> tuple[list[str], list[IndexedValue]]:
-    """The ids related to ``incident`` in the batch, and the values they name."""
+    """The ids related to ``incident`` in the batch, and the values they name.
+
+    Only through objects that every reader of the incident may see: a RED
+    indicator of a GREEN incident is left out (its recipients still get it
+    over TAXII), so the incident is not found by its value.
+    """
     related: set[str] = set()
     found: list[IndexedValue] = []
     creator = incident.get("created_by_ref")
     if isinstance(creator, str):
         related.add(creator)
+    audience = _audience(incident, default_tlp)
+
+    def shown_with_incident(stix_id: str) -> bool:
+        # Whatever the incident's readers may not all see is neither a value
+        # nor a related object of this version (DESIGN.md invariant 4).
+        document = by_id.get(stix_id)
+        return document is None or reaches_audience_of(*_audience(document, default_tlp), *audience)
+
     for relationship, other, role in edges.get(str(incident.get("id")), []):
+        if not (shown_with_incident(relationship) and shown_with_incident(other)):
+            continue
         related.update((relationship, other))
         document = by_id.get(other)
         if document is None:
@@ -213,10 +233,26 @@ def _related(
         if document.get("type") == "indicator":
             # The observables an indicator is based on belong to the report too.
             for based_on, observable, _ in edges.get(other, []):
-                if observable in by_id and by_id[observable].get("type") != "incident":
+                if (
+                    observable in by_id
+                    and by_id[observable].get("type") != "incident"
+                    and shown_with_incident(based_on)
+                    and shown_with_incident(observable)
+                ):
                     related.update((based_on, observable))
     related.discard(str(incident.get("id")))
     return sorted(related), _unique(found)
+
+
+def _audience(document: dict[str, Any], default_tlp: Tlp) -> tuple[Tlp, frozenset[str]]:
+    """A posted object's effective TLP and named recipients."""
+    level = object_tlp(document)
+    names = document.get(RECIPIENTS_PROPERTY)
+    recipients = names if isinstance(names, list) else []
+    return (
+        default_tlp if level is None else level,
+        frozenset(n for n in recipients if isinstance(n, str)),
+    )
 
 
 def _values_of(document: dict[str, Any], role: str | None) -> list[IndexedValue]:
@@ -240,35 +276,6 @@ def _values_of(document: dict[str, Any], role: str | None) -> list[IndexedValue]
         except ValueError:
             continue  # an address the pattern grammar allowed but no network parses
     return found
-
-
-def _previous_versions(
-    session: Session, collection_id: uuid.UUID, incidents: list[NewVersion]
-) -> dict[str, tuple[datetime, list[str], list[IndexedValue]]]:
-    """The newest indexed version of each incident already in the collection."""
-    ids = sorted({r.stix_id for r in incidents})
-    stmt = select(
-        IncidentVersion.pk,
-        IncidentVersion.stix_id,
-        IncidentVersion.version,
-        IncidentVersion.related,
-    ).where(IncidentVersion.collection_id == collection_id, IncidentVersion.stix_id.in_(ids))
-    newest: dict[str, tuple[int, datetime, list[str]]] = {}
-    for pk, stix_id, version, related in session.execute(stmt):
-        if stix_id not in newest or newest[stix_id][1] < version:
-            newest[stix_id] = (pk, version, list(related))
-    if not newest:
-        return {}
-    values: dict[int, list[IndexedValue]] = {}
-    value_stmt = select(
-        IncidentValue.incident_pk, IncidentValue.kind, IncidentValue.value, IncidentValue.role
-    ).where(IncidentValue.incident_pk.in_([pk for pk, _, _ in newest.values()]))
-    for pk, kind, value, role in session.execute(value_stmt):
-        values.setdefault(pk, []).append(IndexedValue(kind, value, role))
-    return {
-        stix_id: (version, related, values.get(pk, []))
-        for stix_id, (pk, version, related) in newest.items()
-    }
 
 
 def _unique(values: list[IndexedValue]) -> list[IndexedValue]:
