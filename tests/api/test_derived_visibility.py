@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from federation.domain.incidents import INCIDENT_EXTENSION_ID
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
+from federation.domain.vocabulary import INCIDENT_EXTENSION_ID
 from tests.api.incident_helpers import listed, post_incident, report
 from tests.conftest import Factory
 from tests.helpers import Member, indicator, objects_url

@@ -11,13 +11,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from federation.domain.incident_stix import Reporter, identity_object
-
 from federation.api.incident_schemas import IncidentCreateSchema
 from federation.domain.filters import ObjectQuery, VersionFilter
-from federation.domain.incidents import INCIDENT_EXTENSION_ID, ip_range
+from federation.domain.incident_stix import Reporter, identity_object
+from federation.domain.incidents import ip_range
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
 from federation.domain.visibility import Viewer
+from federation.domain.vocabulary import INCIDENT_EXTENSION_ID
 from federation.services.access.accounts import authenticate
 from federation.services.access.collections import access_for, find_collection
 from federation.services.incidents import reads, reports
