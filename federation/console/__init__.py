@@ -10,17 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 
 from federation.console import account, dashboard, incidents, signin  # noqa: F401
-from federation.console.blueprint import console
-
-csrf = CSRFProtect()
+from federation.console.blueprint import console, csrf
 
 
 def init_app(app: Flask) -> None:
     """Serve the console at ``/`` with its cookie and CSRF settings."""
-    app.config.setdefault("SESSION_COOKIE_NAME", "federation_session")
+    app.config["SESSION_COOKIE_NAME"] = "federation_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("CONSOLE_SECURE_COOKIES"))

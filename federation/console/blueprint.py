@@ -23,7 +23,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -34,6 +34,7 @@ from federation.domain.visibility import Viewer
 from federation.services.access import signin
 from federation.web.db import db_session
 
+csrf = CSRFProtect()
 console = Blueprint(
     "console",
     __name__,
@@ -42,7 +43,7 @@ console = Blueprint(
     static_url_path="/console/static",
 )
 # Pages anyone may open: signing in, and the files pages load.
-_OPEN_ENDPOINTS = {"console.login", "console.static"}
+_OPEN_ENDPOINTS = {"console.login", "console.sign_in", "console.static"}
 # No inline script or style anywhere, so the policy can forbid both.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -76,7 +77,7 @@ def viewer() -> Viewer:
 def _signed_in() -> ResponseReturnValue | None:
     if request.method == "POST":
         # Before anything else: a form from another site changes nothing.
-        validate_csrf(request.form.get("csrf_token", ""))
+        csrf.protect()
     if request.endpoint in _OPEN_ENDPOINTS:
         return None
     secret = session.get("sid")
@@ -111,13 +112,19 @@ def _security_headers(response: Response) -> Response:
 
 @console.app_context_processor
 def _page_globals() -> dict[str, Any]:
-    return {
-        "csrf_token": generate_csrf,
-        "signed_in": g.get("viewer"),
-        "tlp_class": tlp_class,
-    }
+    return {"csrf_token": generate_csrf, "signed_in": g.get("viewer")}
 
 
+@console.app_template_global()
+def field_label(name: str) -> str:
+    """How an error summary names a field: ``indicators-2-value`` is "Indicator 3 value"."""
+    parts = name.split("-")
+    if len(parts) == 3 and parts[0] == "indicators" and parts[1].isdigit():
+        return f"Indicator {int(parts[1]) + 1} {parts[2]}"
+    return name.replace("_", " ").capitalize()
+
+
+@console.app_template_global()
 def tlp_class(level: Tlp | str | None) -> str:
     """The CSS class of a TLP badge."""
     if level is None:
