@@ -34,7 +34,8 @@ def test_a_report_posted_through_the_form_is_shown_and_served_over_rest(
     assert response.status_code == 302
     detail_path = response.headers["Location"].split("?")[0]
     page = browser.get(detail_path).get_data(as_text=True)
-    assert "Botnet C2 talking to customers" in page and "198.51.100.23" in page
+    assert "Botnet C2 talking to customers" in page
+    assert "198.51.100.23" in page
     assert "TLP:GREEN" in page
     assert "Botnet C2" in browser.get("/incidents").get_data(as_text=True)
     # The same incident, through REST, for another organisation.
@@ -60,7 +61,8 @@ def test_another_organisations_green_report_shows_and_its_red_one_never_does(
     pages = [browser.get(path) for path in ("/", "/incidents", "/incidents?q=Rival", "/inbox")]
     for response in pages:
         text = response.get_data(as_text=True)
-        assert "Rival red report" not in text and "192.0.2.99" not in text
+        assert "Rival red report" not in text
+        assert "192.0.2.99" not in text
     assert "Rival green report" in pages[1].get_data(as_text=True)
     hidden = browser.get(f"/incidents/{red['id']}")
     absent = browser.get("/incidents/incident--00000000-0000-4000-8000-000000000000")
@@ -84,7 +86,8 @@ def test_hostile_text_renders_inert(
         text = browser.get(path).get_data(as_text=True)
         assert "<script>alert" not in text
         assert "<img src=x" not in text
-        assert "href='javascript:" not in text and 'href="javascript:' not in text
+        assert "href='javascript:" not in text
+        assert 'href="javascript:' not in text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
 
@@ -105,11 +108,13 @@ def test_a_bad_report_shows_errors_beside_fields_and_stores_nothing(
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "There is a problem" in page
-    assert 'id="title-error"' in page and 'id="category-error"' in page
+    assert 'id="title-error"' in page
+    assert 'id="category-error"' in page
     assert 'id="indicators-2-value-error"' in page
     assert "Indicator 3 value: Not an IP address" in page
     # What the person typed is kept.
-    assert 'value="999.1.1.1"' in page and "Seen from the abuse desk." in page
+    assert 'value="999.1.1.1"' in page
+    assert "Seen from the abuse desk." in page
     listed = browser.get("/incidents").get_data(as_text=True)
     assert "No incidents." in listed
 
@@ -133,9 +138,11 @@ def test_filters_narrow_the_list_like_rest(
     post_incident(api, rival, report(collection, title="Phishing wave", category="phishing"))
     post_incident(api, rival, report(collection, title="Flood", category="ddos"))
     text = browser.get("/incidents?category=phishing&tlp=").get_data(as_text=True)
-    assert "Phishing wave" in text and "Flood" not in text
+    assert "Phishing wave" in text
+    assert "Flood" not in text
     text = browser.get("/incidents?ip=198.51.100.0/24").get_data(as_text=True)
-    assert "Phishing wave" in text and "Flood" in text
+    assert "Phishing wave" in text
+    assert "Flood" in text
     bad = browser.get("/incidents?ip=not-an-address")
     assert bad.status_code == 400
     assert 'id="ip-error"' in bad.get_data(as_text=True)
