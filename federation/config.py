@@ -32,10 +32,27 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_ALLOW_PRIVATE": False,
     # Seconds to wait for a peer to answer one request before the pass fails.
     "PEER_TIMEOUT": 30,
+    # Console sessions end after this long without a page view, and this long in all.
+    "CONSOLE_IDLE_MINUTES": 30,
+    "CONSOLE_ABSOLUTE_HOURS": 12,
+    # Send the console's cookie over HTTPS only (set it behind TLS).
+    "CONSOLE_SECURE_COOKIES": False,
+    # This many failed sign-ins in a row lock an account for this long.
+    "SIGNIN_LOCK_THRESHOLD": 10,
+    "SIGNIN_LOCK_MINUTES": 15,
 }
 
-_INTEGERS = {"MAX_CONTENT_LENGTH", "PAGE_LIMIT_DEFAULT", "PAGE_LIMIT_MAX", "PEER_TIMEOUT"}
-_BOOLEANS = {"WEBHOOK_ALLOW_PRIVATE"}
+_INTEGERS = {
+    "MAX_CONTENT_LENGTH",
+    "PAGE_LIMIT_DEFAULT",
+    "PAGE_LIMIT_MAX",
+    "PEER_TIMEOUT",
+    "CONSOLE_IDLE_MINUTES",
+    "CONSOLE_ABSOLUTE_HOURS",
+    "SIGNIN_LOCK_THRESHOLD",
+    "SIGNIN_LOCK_MINUTES",
+}
+_BOOLEANS = {"WEBHOOK_ALLOW_PRIVATE", "CONSOLE_SECURE_COOKIES"}
 
 
 class ConfigError(ValueError):

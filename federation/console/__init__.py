@@ -20,12 +20,10 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_NAME"] = "federation_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("CONSOLE_SECURE_COOKIES"))
+    app.config["SESSION_COOKIE_SECURE"] = app.config["CONSOLE_SECURE_COOKIES"]
     # The cookie only carries the session secret and the CSRF secret; it lives
     # no longer than the session's absolute timeout.
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
-        hours=int(app.config.get("CONSOLE_ABSOLUTE_HOURS", 12))
-    )
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["CONSOLE_ABSOLUTE_HOURS"])
     # Only console forms carry CSRF tokens: TAXII and REST authenticate every
     # request with a token, which a browser never sends on its own.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False

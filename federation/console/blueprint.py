@@ -55,10 +55,10 @@ def policy() -> SigninPolicy:
     """The sign-in policy from the configuration."""
     config = current_app.config
     return SigninPolicy(
-        idle=timedelta(minutes=int(config.get("CONSOLE_IDLE_MINUTES", 30))),
-        absolute=timedelta(hours=int(config.get("CONSOLE_ABSOLUTE_HOURS", 12))),
-        lock_threshold=int(config.get("SIGNIN_LOCK_THRESHOLD", 10)),
-        lock_duration=timedelta(minutes=int(config.get("SIGNIN_LOCK_MINUTES", 15))),
+        idle=timedelta(minutes=config["CONSOLE_IDLE_MINUTES"]),
+        absolute=timedelta(hours=config["CONSOLE_ABSOLUTE_HOURS"]),
+        lock_threshold=config["SIGNIN_LOCK_THRESHOLD"],
+        lock_duration=timedelta(minutes=config["SIGNIN_LOCK_MINUTES"]),
     )
 
 
