@@ -209,3 +209,21 @@ def test_the_pages_load_nothing_from_other_hosts(page: Any, console_hub: Console
     for path in ("/", "/incidents", "/incidents/new", "/account"):
         page.goto(console_hub.url + path)
     assert hosts == {console_hub.url.split("/")[2]}
+
+
+def test_filtering_updates_the_list_in_place_and_the_address_bar(
+    page: Any, console_hub: ConsoleHub
+) -> None:
+    console_hub.post_incident(
+        "bob", _report(console_hub.collection, title="Filter me: spam run", category="spam")
+    )
+    sign_in(page, console_hub.url, "alice")
+    page.goto(f"{console_hub.url}/incidents")
+    page.evaluate("window.sameDocument = true")
+    page.get_by_label("Category").select_option("spam")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**category=spam**")
+    assert page.get_by_role("link", name="Filter me: spam run").is_visible()
+    assert page.get_by_role("link", name="Rival GREEN flood").count() == 0
+    # htmx swapped the results in: the document (and what a script left on it) is the same.
+    assert page.evaluate("window.sameDocument") is True
