@@ -8,7 +8,7 @@ PORT ?= 5000
 # loud reason), and CI=true turns that skip into a failure.
 FEDERATION_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: venv run test lint typecheck test-sqlite test-postgres bench clean
+.PHONY: venv run test lint typecheck test-sqlite test-postgres bench clean screenshots
 
 $(BIN)/federation: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ test-postgres: venv
 	$(PYTEST) -q -m "not e2e" --ignore=tests/cli
 
 test: lint typecheck test-sqlite test-postgres
+
+# The console's pages as docs/screenshots/*.png, taken by the browser tests'
+# accessibility walk in Chromium at a phone and a desktop size.
+screenshots: venv
+	FEDERATION_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/browser -k accessibility
 
 bench: venv
 	@echo "start a hub with 'make run', then:"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from federation import api, ops, taxii
+from federation import api, console, ops, taxii
 from federation.config import instance_path, load_config
 from federation.domain.errors import FederationError
 from federation.taxii.errors import render_error as render_taxii_error
@@ -26,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     taxii.init_app(app)
     api.init_app(app)
     ops.init_app(app)
+    console.init_app(app)
     _register_error_rendering(app)
     return app
 
@@ -33,9 +35,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _register_error_rendering(app: Flask) -> None:
     """Render every error once, in the wire format of the endpoint it came from."""
 
-    def render(error: Exception) -> Response:
+    def render(error: Exception) -> ResponseReturnValue:
         if request.path == "/taxii2" or request.path.startswith("/taxii2/"):
             return render_taxii_error(error)
+        if request.blueprint == console.blueprint.console.name:
+            return console.blueprint.render_error(error)
         return render_problem(error)
 
     app.register_error_handler(FederationError, render)

@@ -36,6 +36,14 @@ DEFAULTS: dict[str, Any] = {
     # admin's approval; a wider claim waits (and routes nothing) until then.
     "CLAIM_PREFIX_LIMIT_IPV4": 16,
     "CLAIM_PREFIX_LIMIT_IPV6": 32,
+    # Console sessions end after this long without a page view, and this long in all.
+    "CONSOLE_IDLE_MINUTES": 30,
+    "CONSOLE_ABSOLUTE_HOURS": 12,
+    # Send the console's cookie over HTTPS only (set it behind TLS).
+    "CONSOLE_SECURE_COOKIES": False,
+    # This many failed sign-ins in a row lock an account for this long.
+    "SIGNIN_LOCK_THRESHOLD": 10,
+    "SIGNIN_LOCK_MINUTES": 15,
 }
 
 _INTEGERS = {
@@ -45,10 +53,14 @@ _INTEGERS = {
     "PEER_TIMEOUT",
     "CLAIM_PREFIX_LIMIT_IPV4",
     "CLAIM_PREFIX_LIMIT_IPV6",
+    "CONSOLE_IDLE_MINUTES",
+    "CONSOLE_ABSOLUTE_HOURS",
+    "SIGNIN_LOCK_THRESHOLD",
+    "SIGNIN_LOCK_MINUTES",
 }
 # Prefix lengths: a limit outside these ranges is no prefix of that version.
 _PREFIX_LENGTHS = {"CLAIM_PREFIX_LIMIT_IPV4": 32, "CLAIM_PREFIX_LIMIT_IPV6": 128}
-_BOOLEANS = {"WEBHOOK_ALLOW_PRIVATE"}
+_BOOLEANS = {"WEBHOOK_ALLOW_PRIVATE", "CONSOLE_SECURE_COOKIES"}
 
 
 class ConfigError(ValueError):

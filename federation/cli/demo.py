@@ -18,11 +18,16 @@ def demo_command(url: str) -> None:
     """Load demo members and collections (idempotent) and print fresh demo tokens."""
     with session_scope() as session:
         issued = load_demo(session, current_app.config["SECRET_KEY"])
-    click.echo("Demo accounts (tokens are new on every run; earlier demo tokens are revoked):")
+    click.echo(f"Console: {url}/ - sign in with an account name and its password:")
     for account in issued:
         click.echo(
-            f"  {account.name:15} {account.role:10} {account.organisation:16} {account.token}"
+            f"  {account.name:15} {account.password:18} {account.role:10} {account.organisation}"
         )
+    click.echo(
+        "\nAPI tokens (tokens and passwords are new on every run; earlier ones stop working):"
+    )
+    for account in issued:
+        click.echo(f"  {account.name:15} {account.token}")
     analyst = issued[0]
     click.echo("\nTry it (from the project folder, while the hub runs):")
     click.echo(

@@ -7,14 +7,17 @@ stored only as hashes and so can be shown only when issued.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from federation.services.access import accounts, collections
+from federation.services.access import accounts, collections, signin
 from federation.services.access.tokens import revoke_family
+from federation.services.demo_incidents import load_demo_incidents
+from federation.services.routing import networks
 from federation.storage.base import utcnow
 from federation.storage.models import Account, ApiRoot, Collection, Organisation, Token
 
@@ -29,6 +32,8 @@ ORGANISATIONS = [
     ("National Police", "law-enforcement"),
     ("National CSIRT", "csirt"),
 ]
+# Networks the demo ISPs answer for, so some demo incidents reach an inbox.
+NETWORKS = [("Example ISP", "198.51.100.0/24"), ("Second ISP", "203.0.113.0/24")]
 ACCOUNTS = [
     ("isp-analyst", "Example ISP", "analyst"),
     ("isp2-analyst", "Second ISP", "analyst"),
@@ -43,10 +48,12 @@ class DemoAccount:
     organisation: str
     role: str
     token: str
+    password: str
 
 
 def load_demo(session: Session, secret_key: str) -> list[DemoAccount]:
-    """Create what is missing of the demo data and issue fresh demo tokens."""
+    """Create what is missing of the demo data and issue fresh demo tokens and
+    console passwords (earlier ones stop working)."""
     for name, sector in ORGANISATIONS:
         if session.scalar(select(Organisation).where(Organisation.name == name)) is None:
             accounts.add_organisation(session, name, sector)
@@ -77,11 +84,20 @@ def load_demo(session: Session, secret_key: str) -> list[DemoAccount]:
             read="sector:law-enforcement,sector:isp",
             write="sector:isp,sector:csirt",
         )
+    for org_name, prefix in NETWORKS:
+        member = accounts.organisation_named(session, org_name)
+        declared = {n.value for n in networks.list_networks(session, None, member.id)}
+        if prefix not in declared:
+            networks.add_network(session, None, member.id, prefix, inbox_root=DEMO_ROOT)
+    load_demo_incidents(session, secret_key, str(INCIDENTS_COLLECTION))
     _revoke_demo_tokens(session)
+    operator = accounts.operator_viewer(session)
     issued = []
     for name, org, role in ACCOUNTS:
         token = accounts.issue_token(session, secret_key, name, label=DEMO_LABEL)
-        issued.append(DemoAccount(name, org, role, token.token))
+        password = secrets.token_urlsafe(12)
+        signin.set_password(session, operator, name, password)
+        issued.append(DemoAccount(name, org, role, token.token, password))
     return issued
 
 

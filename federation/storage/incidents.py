@@ -64,6 +64,8 @@ class IncidentFilter:
     until: datetime | None = None
     after: tuple[datetime, str] | None = None
     stix_ids: tuple[str, ...] = field(default_factory=tuple)
+    # Incidents with a version in this collection (a member's routing inbox).
+    in_collection: uuid.UUID | None = None
 
 
 def visible(
@@ -177,6 +179,13 @@ def _filters(
     found: list[ColumnElement[bool]] = []
     if wanted.stix_ids:
         found.append(IncidentVersion.stix_id.in_(wanted.stix_ids))
+    if wanted.in_collection is not None:
+        held = aliased(IncidentVersion)
+        found.append(
+            IncidentVersion.stix_id.in_(
+                select(held.stix_id).where(held.collection_id == wanted.in_collection)
+            )
+        )
     if wanted.category is not None:
         found.append(IncidentVersion.category == wanted.category)
     if wanted.investigation_status is not None:

@@ -7,6 +7,7 @@ so independent commands run side by side and assertions are grouped.
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from federation import create_app
 from federation.cli import cli
 from federation.taxii.media import TAXII_MEDIA_TYPE
 from federation.web.db import database
-from tests.cli.console import Hub
+from tests.cli.console import FEDERATION, Hub
 from tests.helpers import indicator
 
 ORG = "Example ISP"
@@ -162,12 +163,81 @@ def test_account_add_json_prints_one_object_with_a_working_token(
     assert discovery_status(web, "cli-analyst", issued["token"]) == 200
 
 
-def demo_tokens(output: str) -> dict[str, str]:
-    """Account name to token, from the table ``federation demo`` prints."""
+def demo_table(output: str, heading: str) -> dict[str, str]:
+    """Account name to the second column of one table ``federation demo`` prints."""
     lines = output.splitlines()
-    assert lines[0].startswith("Demo accounts")
-    table = lines[1 : lines.index("")]
-    return {line.split()[0]: line.split()[-1] for line in table}
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading))
+    end = lines.index("", start)
+    return {line.split()[0]: line.split()[1] for line in lines[start + 1 : end]}
+
+
+def demo_tokens(output: str) -> dict[str, str]:
+    return demo_table(output, "API tokens")
+
+
+def test_demo_prints_console_sign_ins_that_work(hub: Hub, web: FlaskClient) -> None:
+    output = hub.run("demo", "--url", "http://127.0.0.1:5999").stdout
+    assert "Console: http://127.0.0.1:5999/" in output
+    passwords = demo_table(output, "Console:")
+    assert set(passwords) == set(demo_tokens(output))
+    page = web.get("/login").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    account, password = next(iter(passwords.items()))
+    response = web.post(
+        "/login", data={"account": account, "password": password, "csrf_token": csrf}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    dashboard = web.get("/").get_data(as_text=True)
+    # The demo holds incidents over several weeks, so the dashboard is not empty.
+    assert "No incidents yet." not in dashboard
+    assert "TLP:GREEN" in dashboard
+
+
+def test_account_password_reads_stdin_or_asks_twice(hub: Hub, web: FlaskClient) -> None:
+    hub.run("org", "add", "Password ISP", "--sector", "isp")
+    hub.run("account", "add", "pat", "--org", "Password ISP", "--role", "analyst")
+    for how, text in (
+        ("--stdin", "a long enough passphrase\n"),
+        (None, "second passphrase!\n" * 2),
+    ):
+        args = ["account", "password", "pat", *([how] if how else [])]
+        done = subprocess.run(
+            [str(FEDERATION), *args],
+            input=text,
+            env=hub.environ(),
+            cwd=hub.folder,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "password set for account pat" in done.stdout
+    short = subprocess.run(
+        [str(FEDERATION), "account", "password", "pat", "--stdin"],
+        input="short\n",
+        env=hub.environ(),
+        cwd=hub.folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert short.returncode == 1
+    assert short.stderr.strip() == "Error: Use at least 12 characters."
+    nobody = subprocess.run(
+        [str(FEDERATION), "account", "password", "nobody", "--stdin"],
+        input="a long enough one\n",
+        env=hub.environ(),
+        cwd=hub.folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert nobody.returncode == 1
+    assert "no account named 'nobody'" in nobody.stderr
 
 
 def test_demo_twice_rotates_the_demo_tokens(hub: Hub, web: FlaskClient) -> None:

@@ -17,6 +17,7 @@ from federation.storage.models.routing import (
     RoutingSettings,
     WebhookDelivery,
 )
+from federation.storage.models.signin import ConsoleSession, Credential, SigninRequirement
 from federation.storage.models.status import Status
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "AuditEvent",
     "Collection",
     "CollectionGrant",
+    "ConsoleSession",
+    "Credential",
     "IncidentLink",
     "IncidentValue",
     "IncidentVersion",
@@ -36,6 +39,7 @@ __all__ = [
     "Peer",
     "PushFailure",
     "RoutingSettings",
+    "SigninRequirement",
     "Status",
     "Token",
     "TrustGroup",
