@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from federation.domain.sealing import fernet_for
+from federation.domain.sealing import fernet_for, reseal_with
 
 SIGNATURE_HEADER = "X-Federation-Signature"
 TIMESTAMP_HEADER = "X-Federation-Timestamp"
@@ -83,6 +84,17 @@ def decrypt_secret(secret_key: str, token: str) -> str:
     except InvalidToken:
         raise SecretUnreadableError(
             "the webhook secret cannot be decrypted (the hub's SECRET_KEY changed); set it again"
+        ) from None
+
+
+def reseal_secret(secret_key: str, previous_keys: Sequence[str], token: str) -> str:
+    """A secret encrypted under ``secret_key`` or one of ``previous_keys``,
+    encrypted again under ``secret_key`` (``federation keys rotate``)."""
+    try:
+        return reseal_with(secret_key, previous_keys, _HKDF_INFO, token)
+    except InvalidToken:
+        raise SecretUnreadableError(
+            "the webhook secret opens under neither SECRET_KEY nor PREVIOUS_SECRET_KEYS"
         ) from None
 
 
