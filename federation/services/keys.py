@@ -65,7 +65,7 @@ def rotate_keys(session: Session, secret_key: str, previous_keys: Sequence[str])
         .where(RoutingSettings.webhook_secret.is_not(None))
         .order_by(RoutingSettings.organisation_id)
     )
-    for row, organisation in settings.tuples():
+    for row, organisation in settings:
         assert row.webhook_secret is not None
         try:
             row.webhook_secret = webhooks.reseal_secret(

@@ -82,7 +82,7 @@ def hub_status(session: Session) -> HubStatus:
     workers = [owner for owner in owners if owner]
     last_attempt = session.scalar(select(func.max(Peer.last_attempt_at)))
     by_state = select(WebhookDelivery.state, func.count()).group_by(WebhookDelivery.state)
-    counts = {state: count for state, count in session.execute(by_state).tuples()}
+    counts = {state: count for state, count in session.execute(by_state)}
     due = session.scalar(
         select(func.count()).where(
             WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now

@@ -125,7 +125,8 @@ def test_keys_rotate_reseals_secrets_and_old_tokens_work_while_their_key_is_list
     without_old = hub_with(apps, database_url, NEW, [])
     assert taxii_status(without_old.test_client(), member) == 401
 
-    again = hub_with(apps, database_url, NEW, [OLD]).test_cli_runner().invoke(cli, ["keys", "rotate"])
+    repeat = hub_with(apps, database_url, NEW, [OLD])
+    again = repeat.test_cli_runner().invoke(cli, ["keys", "rotate"])
     assert again.exit_code == 0, again.output
 
 
@@ -157,9 +158,7 @@ def test_pseudonyms_change_with_the_key_and_still_hide_the_poster(
     assert posted.status_code == 202
 
     def creators(web: FlaskClient) -> set[str]:
-        page = web.get(
-            f"{objects_url(collection)}?match[version]=all", headers=reader.headers
-        ).json
+        page = web.get(f"{objects_url(collection)}?match[version]=all", headers=reader.headers).json
         return {obj["created_by_ref"] for obj in page["objects"]}
 
     before = creators(client)

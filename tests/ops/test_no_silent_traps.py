@@ -19,9 +19,7 @@ from federation.web.db import database
 from tests.cli.console import FEDERATION, Hub
 
 
-def federation(
-    cwd: Path, env: dict[str, str], *args: str
-) -> subprocess.CompletedProcess[str]:
+def federation(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(FEDERATION), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
     )
@@ -90,14 +88,15 @@ def test_a_relative_sqlite_url_names_a_file_in_the_instance_folder(tmp_path: Pat
 
 def test_only_db_upgrade_creates_a_database(tmp_path: Path) -> None:
     hub = Hub.in_folder(tmp_path)
-    results = hub.run_all(
-        [("org", "add", "Example ISP", "--sector", "isp"), ("status",), ("serve", "--port", "9")]
+    added, served, status = hub.run_all(
+        [("org", "add", "Example ISP", "--sector", "isp"), ("serve", "--port", "9"), ("status",)]
     )
-    for result in results:
+    problem = f"no database at {tmp_path / 'hub.db'}; create it with 'federation db upgrade'"
+    for result in (added, served):
         assert result.returncode == 1, result
-        assert result.stderr.splitlines()[-1] == (
-            f"Error: no database at {tmp_path / 'hub.db'}; create it with 'federation db upgrade'"
-        )
+        assert result.stderr.splitlines()[-1] == f"Error: {problem}"
+    assert status.returncode == 1
+    assert f"NOT READY: {problem}" in status.stdout
     assert not (tmp_path / "hub.db").exists()
 
 
