@@ -186,24 +186,3 @@ def test_status_shows_the_database_peers_and_webhook_queue(tmp_path: Path) -> No
     assert shown["revision"] == shown["head_revision"] == "0009_key_fingerprint"
     assert shown["peers"] == []
     assert shown["webhooks"]["pending"] == 0
-
-
-def test_gunicorn_entry_point_refuses_another_hubs_key(tmp_path: Path) -> None:
-    hub = Hub.in_folder(tmp_path)
-    hub.run("db", "upgrade")
-    project = Path(__file__).resolve().parents[2]
-    env = Hub(tmp_path, "another key").environ()
-    result = subprocess.run(
-        [str(FEDERATION.with_name("python")), "-c", "import wsgi"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 1
-    assert (
-        result.stderr.strip()
-        .splitlines()[-1]
-        .startswith(f"Error: database {hub.database_url} was set up with another secret key")
-    )
