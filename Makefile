@@ -10,15 +10,26 @@ FEDERATION_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tes
 
 .PHONY: venv run test lint typecheck test-sqlite test-postgres bench clean screenshots
 
+# The hub alone: what `make run` needs.
 $(BIN)/federation: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# The test and lint tools on top, for `make test` and development.
+$(VENV)/.test-tools: $(BIN)/federation
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-venv: $(BIN)/federation
+venv: $(VENV)/.test-tools
 
-run: venv
+# The port is checked first: the demo step revokes the demo tokens, which must
+# not happen to a hub already serving there. SO_REUSEADDR as gunicorn binds, so
+# a port a stopped hub left in TIME_WAIT counts as free.
+run: $(BIN)/federation
+	@$(BIN)/python -c 'import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("$(HOST)", $(PORT)))' 2>/dev/null || { \
+	  echo "Error: port $(PORT) on $(HOST) is in use (a hub already running?); choose another: make run PORT=$$(($(PORT) + 1))" >&2; exit 1; }
 	$(BIN)/federation db upgrade
 	$(BIN)/federation demo --url http://$(HOST):$(PORT)
 	PROMETHEUS_MULTIPROC_DIR=$$(mktemp -d) $(BIN)/federation serve --host $(HOST) --port $(PORT)

@@ -1,14 +1,15 @@
 """Configuration: defaults, then a TOML file (``FEDERATION_CONFIG``), then ``FEDERATION_*``.
 
-The defaults give a working SQLite hub under ``instance/``; the secret key is
-generated on first use and kept in ``instance/secret_key`` (mode 0600) so tokens
-stay valid across restarts.
+The defaults give a working SQLite hub in the instance folder (see
+:func:`instance_path`); the secret key is generated on first use and kept in
+``<instance>/secret_key`` (mode 0600) so tokens stay valid across restarts.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import sys
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -44,6 +45,12 @@ DEFAULTS: dict[str, Any] = {
     # This many failed sign-ins in a row lock an account for this long.
     "SIGNIN_LOCK_THRESHOLD": 10,
     "SIGNIN_LOCK_MINUTES": 15,
+    # Keys SECRET_KEY had before a rotation: tokens hashed under them still
+    # authenticate, and `federation keys rotate` re-seals what they encrypted.
+    "PREVIOUS_SECRET_KEYS": (),
+    # /metrics names peers and their errors: it answers only a request that
+    # carries this token as a Bearer token, and nobody while it is unset.
+    "METRICS_TOKEN": None,
 }
 
 _INTEGERS = {
@@ -67,9 +74,23 @@ class ConfigError(ValueError):
     """The configuration cannot be used; the message says which setting and why."""
 
 
-def instance_path() -> Path:
-    """Where the hub keeps its local state (SQLite database, secret key)."""
-    return Path(os.environ.get(f"{ENV_PREFIX}INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+def instance_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the hub keeps its local state (SQLite database, secret key).
+
+    Never the working directory, so every command finds the same hub from
+    anywhere: ``FEDERATION_INSTANCE_PATH`` when set; else ``instance/`` in the
+    source checkout the package runs from (``make run``, an editable install);
+    else ``<sys.prefix>/var/federation`` for an installed package (a container
+    or a virtual environment of its own).
+    """
+    environ = os.environ if environ is None else environ
+    configured = environ.get(f"{ENV_PREFIX}INSTANCE_PATH")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "setup.cfg").is_file() and (checkout / "migrations").is_dir():
+        return checkout / "instance"
+    return Path(sys.prefix).resolve() / "var" / "federation"
 
 
 def load_config(
@@ -92,13 +113,36 @@ def load_config(
             raise ConfigError(f"{key} is a prefix length from 1 to {longest}")
     for key in _BOOLEANS:
         settings[key] = _boolean(key, settings[key])
-    folder = instance_path()
-    if not settings["DATABASE_URL"]:
-        folder.mkdir(parents=True, exist_ok=True)
-        settings["DATABASE_URL"] = f"sqlite:///{folder / 'federation.db'}"
+    settings["PREVIOUS_SECRET_KEYS"] = _key_list(settings["PREVIOUS_SECRET_KEYS"])
+    settings["METRICS_TOKEN"] = settings["METRICS_TOKEN"] or None
+    folder = instance_path(environ)
+    settings["DATABASE_URL"] = database_url(settings["DATABASE_URL"], folder)
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = _instance_secret(folder)
     return settings
+
+
+def database_url(configured: str | None, folder: Path) -> str:
+    """The database URL, with SQLite paths made independent of the working directory.
+
+    Unset means ``<instance>/federation.db``; a relative SQLite path
+    (``sqlite:///hub-b.db``, three slashes) is taken inside the instance folder,
+    an absolute one (``sqlite:////srv/hub-b.db``, four slashes) as it is.
+    """
+    if not configured:
+        return f"sqlite:///{folder / 'federation.db'}"
+    prefix, _, rest = configured.partition(":///")
+    if prefix.startswith("sqlite") and rest and not rest.startswith((":memory:", "/", "file:")):
+        return f"{prefix}:///{folder / rest}"
+    return configured
+
+
+def _key_list(value: Any) -> tuple[str, ...]:
+    # From the environment a comma-separated list, from TOML a list of strings.
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    if not all(isinstance(item, str) for item in items):
+        raise ConfigError("PREVIOUS_SECRET_KEYS must be a list of strings")
+    return tuple(item.strip() for item in items if item.strip())
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -134,7 +178,7 @@ def _boolean(key: str, value: Any) -> bool:
 
 
 def _instance_secret(folder: Path) -> str:
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / "secret_key"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

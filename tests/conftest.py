@@ -88,6 +88,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         {
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-key",
+            "METRICS_TOKEN": "test-metrics-token",
             "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
             "PAGE_LIMIT_DEFAULT": 100,
             "PAGE_LIMIT_MAX": 1000,

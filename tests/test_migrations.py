@@ -42,12 +42,18 @@ def test_every_revision_downgrades_one_step_and_upgrades_again(tmp_path: Path) -
 def test_readiness_reports_an_unmigrated_database(tmp_path: Path) -> None:
     from federation import create_app
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "SECRET_KEY": "k"})
-    client = app.test_client()
-    assert client.get("/healthz").status_code == 200
-    response = client.get("/readyz")
-    assert response.status_code == 503
-    assert response.json["reason"] == "database not migrated"
+    missing = tmp_path / "missing.db"
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    for path, reason in ((empty, "database not migrated"), (missing, "database missing")):
+        app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "k"})
+        client = app.test_client()
+        assert client.get("/healthz").status_code == 200
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json["reason"] == reason
+    # Asking must not create the database: only `federation db upgrade` does.
+    assert not missing.exists()
 
 
 def test_claims_made_before_approvals_existed_stay_approved(tmp_path: Path) -> None:

@@ -9,7 +9,20 @@ import click
 from flask.cli import FlaskGroup
 
 from federation.app import create_app
-from federation.cli import admin, audit, data, db, demo, passwords, peers, routing, serve
+from federation.cli import (
+    admin,
+    audit,
+    data,
+    db,
+    demo,
+    keys,
+    passwords,
+    peers,
+    routing,
+    serve,
+    status,
+)
+from federation.cli.common import ANNOUNCE_DATABASE
 from federation.config import ConfigError
 
 # Click >= 8.2 reports a bare group invocation (which shows its help) as a usage error.
@@ -67,10 +80,11 @@ def cli() -> None:
     """Operate a Federation hub."""
 
 
-for module in (admin, audit, data, db, demo, passwords, peers, routing, serve):
+for module in (admin, audit, data, db, demo, keys, passwords, peers, routing, serve, status):
     module.register(cli)
 
 
 def main() -> None:
     """Entry point of the console script."""
+    ANNOUNCE_DATABASE.set(True)
     cli.main(prog_name="federation")

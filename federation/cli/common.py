@@ -1,23 +1,55 @@
-"""What every command shares: a session, and errors as one line and a non-zero exit."""
+"""What every command shares: the checked database, a session, and errors as
+one line and a non-zero exit."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from federation import ops
 from federation.domain.errors import FederationError
-from federation.storage.database import WRITE_OPTION
+from federation.storage.database import WRITE_OPTION, Database
 from federation.web.db import database
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+# Set by the console script: an operator at a terminal is told which database
+# a command uses. In-process invocations (tests, embedding) keep stderr quiet.
+ANNOUNCE_DATABASE: ContextVar[bool] = ContextVar("announce_database", default=False)
+_CHECKED = "federation.cli.checked"
+
+
+def announce_database(app: Flask) -> None:
+    """Say on stderr, in one line, which database this command uses (no password)."""
+    if ANNOUNCE_DATABASE.get():
+        click.echo(f"database: {ops.describe_database(app.config['DATABASE_URL'])}", err=True)
+
+
+def checked_database(*, allow: frozenset[str] = frozenset()) -> Database:
+    """The app's database, once it is known to exist, be migrated and match SECRET_KEY.
+
+    Runs before the command writes anything; a problem becomes one ``Error:``
+    line naming the database and the command that fixes it. ``allow`` lists the
+    :mod:`federation.ops` reasons a command can live with (``keys rotate`` the
+    pending rotation it exists to finish). Checked once per process.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.extensions.get(_CHECKED):
+        announce_database(app)
+        state = ops.readiness(app)
+        if not state.ready and state.reason not in allow:
+            raise click.ClickException(state.detail)
+        app.extensions[_CHECKED] = True
+    return database(app)
 
 
 @contextmanager
@@ -30,7 +62,7 @@ def session_scope() -> Iterator[Session]:
     hub or a second command. So each transaction takes the write lock at BEGIN
     and waits its turn (the busy timeout) instead.
     """
-    engine = database(current_app).engine.execution_options(**{WRITE_OPTION: True})
+    engine = checked_database().engine.execution_options(**{WRITE_OPTION: True})
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
@@ -49,8 +81,7 @@ def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise click.ClickException(exc.description) from None
         except (OperationalError, ProgrammingError) as exc:
             reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-            raise click.ClickException(
-                f"database error ({reason[:200]}); has 'federation db upgrade' been run?"
-            ) from None
+            name = ops.describe_database(current_app.config["DATABASE_URL"])
+            raise click.ClickException(f"database error on {name}: {reason[:200]}") from None
 
     return wrapper

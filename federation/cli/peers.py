@@ -13,11 +13,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from federation.cli.common import one_line_errors, session_scope
+from federation.cli.common import checked_database, one_line_errors, session_scope
 from federation.domain.peers import PEER_TLP_CHOICES, Direction
 from federation.domain.sealing import PeerCredentials
 from federation.services.peering import peers, worker
-from federation.web.db import database
 
 PASSWORD_ENV = "FEDERATION_PEER_PASSWORD"  # noqa: S105 - a variable name, not a secret
 TOKEN_ENV = "FEDERATION_PEER_TOKEN"  # noqa: S105 - a variable name, not a secret
@@ -161,7 +160,7 @@ def sync_command(peer_name: str | None) -> None:
     stop = threading.Event()
     with _stopping_on_signals(stop):
         results = worker.sync_due(
-            database(current_app).session,
+            checked_database().session,
             current_app.config["SECRET_KEY"],
             peer_name=peer_name,
             progress=click.echo,
@@ -195,7 +194,7 @@ def worker_command(poll: float) -> None:
     stop = threading.Event()
     with _stopping_on_signals(stop):
         worker.run_worker(
-            database(current_app).session,
+            checked_database().session,
             current_app.config["SECRET_KEY"],
             stop,
             poll=poll,

@@ -6,10 +6,12 @@ from typing import Any
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from federation.app import create_app
+from federation.cli.common import checked_database
 from federation.web.observability import JsonFormatter
 
 
@@ -44,9 +46,12 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the hub with gunicorn on HOST:PORT."""
-    create_app()  # fail fast, in the foreground, on a bad configuration
+    # Fail fast, in the foreground, on a bad configuration, a missing or
+    # unmigrated database, or another hub's secret key.
+    checked_database()
     _Gunicorn(
         {
             "bind": f"{host}:{port}",

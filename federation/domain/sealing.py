@@ -2,23 +2,31 @@
 
 Fernet (AES-128-CBC with HMAC-SHA256) under a key that HKDF derives from
 SECRET_KEY with a purpose label, so the token-hashing use of the same secret and
-this one never share key material. Changing SECRET_KEY makes the sealed
-credentials unreadable: the peers then need their credentials set again.
+this one never share key material. A new SECRET_KEY reads nothing sealed under
+the old one: ``federation keys rotate`` re-seals with :func:`reseal`, given the
+old key among the previous ones.
+
+The database also records :func:`key_fingerprint` of the key it was set up
+with, so a command started with another key stops before writing anything.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from federation.domain.errors import FederationError
 
 _PURPOSE = b"federation peer credentials v1"
+_FINGERPRINT_LABEL = b"federation secret key fingerprint v1"
 
 
 class SealedCredentialsError(FederationError):
@@ -57,6 +65,34 @@ def fernet_for(secret_key: str, purpose: bytes) -> Fernet:
 
 def _fernet(secret_key: str) -> Fernet:
     return fernet_for(secret_key, _PURPOSE)
+
+
+def key_fingerprint(secret_key: str) -> str:
+    """A keyed hash that tells whether two keys are the same without revealing either.
+
+    HMAC-SHA256 of a fixed label under the key: recomputing it needs the key,
+    and the hash gives no way back to it.
+    """
+    return hmac.new(secret_key.encode(), _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()
+
+
+def reseal_with(secret_key: str, previous_keys: Sequence[str], purpose: bytes, sealed: str) -> str:
+    """``sealed`` (made under ``secret_key`` or one of ``previous_keys`` for
+    ``purpose``) sealed again under ``secret_key``; ``InvalidToken`` if no key opens it."""
+    keys = [fernet_for(key, purpose) for key in (secret_key, *previous_keys)]
+    return MultiFernet(keys).rotate(sealed.encode()).decode()
+
+
+def reseal(secret_key: str, previous_keys: Sequence[str], sealed: str) -> str:
+    """Peer credentials sealed again under ``secret_key``; see :func:`reseal_with`."""
+    if not sealed:
+        return sealed
+    try:
+        return reseal_with(secret_key, previous_keys, _PURPOSE, sealed)
+    except InvalidToken:
+        raise SealedCredentialsError(
+            "the peer's credentials open under neither SECRET_KEY nor PREVIOUS_SECRET_KEYS"
+        ) from None
 
 
 def seal(secret_key: str, credentials: PeerCredentials) -> str:

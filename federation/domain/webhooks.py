@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from federation.domain.sealing import fernet_for
+from federation.domain.sealing import fernet_for, reseal_with
 
 SIGNATURE_HEADER = "X-Federation-Signature"
 TIMESTAMP_HEADER = "X-Federation-Timestamp"
@@ -94,6 +94,17 @@ def decrypt_secret(secret_key: str, token: str) -> str:
     except InvalidToken:
         raise SecretUnreadableError(
             "the webhook secret cannot be decrypted (the hub's SECRET_KEY changed); set it again"
+        ) from None
+
+
+def reseal_secret(secret_key: str, previous_keys: Sequence[str], token: str) -> str:
+    """A secret encrypted under ``secret_key`` or one of ``previous_keys``,
+    encrypted again under ``secret_key`` (``federation keys rotate``)."""
+    try:
+        return reseal_with(secret_key, previous_keys, _HKDF_INFO, token)
+    except InvalidToken:
+        raise SecretUnreadableError(
+            "the webhook secret opens under neither SECRET_KEY nor PREVIOUS_SECRET_KEYS"
         ) from None
 
 

@@ -22,9 +22,22 @@ def current_viewer() -> Viewer:
     """The authenticated account of this request, or :class:`UnauthenticatedError`."""
     if "viewer" not in g:
         token, account = _credentials(request.headers.get("Authorization", ""))
-        g.viewer = authenticate(db_session(), current_app.config["SECRET_KEY"], token, account)
+        g.viewer = _authenticate(token, account)
     viewer: Viewer = g.viewer
     return viewer
+
+
+def _authenticate(token: str, account: str | None) -> Viewer:
+    # Tokens are stored as hashes keyed by SECRET_KEY and cannot be re-hashed
+    # without their secret, so after a rotation those issued before it are
+    # checked under each key in PREVIOUS_SECRET_KEYS, until it is dropped.
+    keys = (current_app.config["SECRET_KEY"], *current_app.config["PREVIOUS_SECRET_KEYS"])
+    for key in keys[:-1]:
+        try:
+            return authenticate(db_session(), key, token, account)
+        except UnauthenticatedError:
+            continue
+    return authenticate(db_session(), keys[-1], token, account)
 
 
 def _credentials(header: str) -> tuple[str, str | None]:

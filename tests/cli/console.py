@@ -12,6 +12,9 @@ from pathlib import Path
 
 # The console script installed next to the interpreter running the tests.
 FEDERATION = Path(sys.executable).with_name("federation")
+# What hubs under test expect from a Prometheus scraper.
+METRICS_TOKEN = "test-metrics-token"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Hub:
             FEDERATION_DATABASE_URL=self.database_url,
             FEDERATION_INSTANCE_PATH=str(self.folder / "instance"),
             FEDERATION_SECRET_KEY=self.secret_key,
+            FEDERATION_METRICS_TOKEN=METRICS_TOKEN,
         )
         env.update(extra)
         return env

@@ -19,6 +19,7 @@ from datetime import datetime
 import pytest
 import requests
 
+from tests.cli.console import METRICS_AUTH
 from tests.e2e.faulty_proxy import Fault, FaultyProxy
 from tests.e2e.federation_hubs import FederationHub
 from tests.e2e.fleet import Fleet, PeerLink
@@ -72,7 +73,7 @@ def _failed_pass(
 
 
 def _metrics(hub: FederationHub) -> str:
-    answer = requests.get(f"{hub.url}/metrics", timeout=30)
+    answer = requests.get(f"{hub.url}/metrics", headers=METRICS_AUTH, timeout=30)
     answer.raise_for_status()
     return answer.text
 

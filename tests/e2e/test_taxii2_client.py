@@ -16,6 +16,7 @@ import stix2
 from taxii2client.exceptions import AccessError
 from taxii2client.v21 import ApiRoot, Collection, Server, Status, as_pages
 
+from tests.cli.console import METRICS_AUTH
 from tests.e2e.conftest import Credentials, LiveHub
 from tests.helpers import indicator
 
@@ -248,7 +249,7 @@ def test_metrics_aggregate_requests_and_ingest_across_workers(
         for _ in range(6):
             posted = session.post(url, headers=headers, json=envelope(indicator()), timeout=10)
             assert posted.status_code == 202
-        text = session.get(f"{live_hub.url}/metrics", timeout=10).text
+        text = requests.get(f"{live_hub.url}/metrics", headers=METRICS_AUTH, timeout=10).text
 
     requests_total = _samples(text, "federation_http_requests_total")
     posts = sum(

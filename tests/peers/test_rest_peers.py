@@ -163,7 +163,8 @@ def test_metrics_show_each_peer_counters_success_lag_and_failures(
     hub.post(named("pushed"))
     hub.sync(peer_id)
 
-    text = client.get("/metrics").get_data(as_text=True)
+    metrics = {"Authorization": "Bearer test-metrics-token"}
+    text = client.get("/metrics", headers=metrics).get_data(as_text=True)
 
     assert (
         'federation_peer_objects_total{direction="pull",outcome="stored",peer="hub-b"} 1.0' in text

@@ -3,6 +3,7 @@
 from federation.storage.models.audit import AccessReceipt, AuditEvent
 from federation.storage.models.collections import ApiRoot, Collection, CollectionGrant
 from federation.storage.models.incidents import IncidentLink, IncidentValue, IncidentVersion
+from federation.storage.models.keys import KeyFingerprint
 from federation.storage.models.objects import ObjectRecipient, ObjectVersion
 from federation.storage.models.orgs import (
     Account,
@@ -32,6 +33,7 @@ __all__ = [
     "IncidentLink",
     "IncidentValue",
     "IncidentVersion",
+    "KeyFingerprint",
     "ObjectRecipient",
     "ObjectVersion",
     "Organisation",
