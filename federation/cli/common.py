@@ -5,16 +5,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 from flask import current_app
-from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session
 
 from federation.domain.errors import FederationError
-from federation.storage.database import WRITE_OPTION
-from federation.web.db import database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,6 +29,12 @@ def session_scope() -> Iterator[Session]:
     hub or a second command. So each transaction takes the write lock at BEGIN
     and waits its turn (the busy timeout) instead.
     """
+    # Imported here: SQLAlchemy is most of the start-up `--help` does not need.
+    from sqlalchemy.orm import Session
+
+    from federation.storage.database import WRITE_OPTION
+    from federation.web.db import database
+
     engine = database(current_app).engine.execution_options(**{WRITE_OPTION: True})
     session = Session(engine, expire_on_commit=False)
     try:
@@ -43,6 +48,8 @@ def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
         try:
             return command(*args, **kwargs)
         except FederationError as exc:

@@ -14,7 +14,7 @@ from federation.cli.admin import org_group
 from federation.cli.common import one_line_errors, session_scope
 from federation.services.access.accounts import organisation_named
 from federation.services.routing import networks
-from federation.services.routing.webhooks import deliver_pending, list_deliveries
+from federation.services.routing.webhooks import DeliveryReport, deliver_pending, list_deliveries
 from federation.stix.timestamps import format_timestamp
 
 
@@ -151,8 +151,20 @@ def webhooks_deliver(once: bool, interval: float) -> None:
                 f"{report.delivered} delivered, {report.retrying} to retry, {report.failed} failed"
             )
         if once:
+            _fail_if_undelivered(report)
             return
         time.sleep(interval)
+
+
+def _fail_if_undelivered(report: DeliveryReport) -> None:
+    """A single pass is what cron and scripts run: failures must show in the exit status."""
+    undelivered = report.retrying + report.failed
+    if undelivered:
+        why = "; ".join(report.reasons) or "no reason recorded"
+        raise click.ClickException(
+            f"{undelivered} deliver{'y' if undelivered == 1 else 'ies'} still failing "
+            f"({report.retrying} to retry, {report.failed} given up): {why}"
+        )
 
 
 @webhooks_group.command("list")

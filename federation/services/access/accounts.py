@@ -156,7 +156,9 @@ def _name(value: str) -> str:
 
 def _check_choice(what: str, value: str, choices: list[str]) -> None:
     if value not in choices:
-        raise UnprocessableError(f"unknown {what} {value[:40]!r}; choose from {', '.join(choices)}")
+        raise UnprocessableError(
+            f"unknown {what} {value[:40]!r}; choose one of: {', '.join(choices)}"
+        )
 
 
 OPERATOR_ORGANISATION = "Hub operator"

@@ -23,6 +23,7 @@ from federation.services.access.stewardship import (
     ADMIN_ROLES,
     check_choice,
     check_not_reserved,
+    checked_name,
     flush_unique,
     organisation_by_id,
     require_hub_admin,
@@ -95,6 +96,7 @@ def create_organisation(
 ) -> OrganisationInfo:
     """Admit a member organisation (hub admins only); the hub makes its STIX identity."""
     require_hub_admin(viewer, "admit organisations")
+    name = checked_name(name)
     check_choice("sector", sector, [s.value for s in Sector])
     check_not_reserved(name, OPERATOR_ORGANISATION)
     begin_write(session)

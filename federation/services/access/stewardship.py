@@ -86,7 +86,7 @@ def check_choice(what: str, value: str, choices: list[str]) -> None:
     """422 naming ``what`` unless ``value`` is one of ``choices``."""
     if value not in choices:
         raise UnprocessableError(
-            f"unknown {what} {value[:40]!r}",
+            f"unknown {what} {value[:40]!r}; choose one of: {', '.join(choices)}",
             details={what: [f"Must be one of: {', '.join(choices)}."]},
         )
 
@@ -100,3 +100,15 @@ def check_not_reserved(name: str, reserved: str) -> None:
             f"the name {name!r} is reserved for the hub operator",
             details={"name": ["Reserved for the hub operator."]},
         )
+
+
+def checked_name(value: str) -> str:
+    """``value`` stripped, or 422 unless it is 1 to 200 printable characters."""
+    # The REST schemas check this too; the CLI reaches the services directly.
+    name = value.strip()
+    if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+        raise UnprocessableError(
+            "names are 1 to 200 printable characters",
+            details={"name": ["1 to 200 printable characters."]},
+        )
+    return name

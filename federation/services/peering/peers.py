@@ -108,8 +108,8 @@ def add_peer(session: Session, secret_key: str, settings: PeerSettings) -> Peer:
         direction = Direction(settings.direction)
     except ValueError:
         raise UnprocessableError(
-            "direction is one of pull, push, both",
-            details={"direction": ["One of pull, push, both."]},
+            f"unknown direction {settings.direction[:40]!r}; choose one of: pull, push, both",
+            details={"direction": ["Must be one of: pull, push, both."]},
         ) from None
     level = peer_max_tlp(settings.max_tlp, trusted_amber=settings.trusted_amber)
     if not 1 <= settings.interval <= 7 * 24 * 3600:
