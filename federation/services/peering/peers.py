@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from federation.domain.errors import (
@@ -19,8 +20,9 @@ from federation.domain.errors import (
 )
 from federation.domain.peers import Direction, peer_max_tlp
 from federation.domain.roles import Role, Sector
-from federation.domain.sealing import PeerCredentials, seal
+from federation.domain.sealing import PeerCredentials, seal, unseal
 from federation.domain.visibility import Viewer
+from federation.peers.check import CHECK_TIMEOUT, LinkCheck, check_link
 from federation.services.access import accounts, audit
 from federation.services.access.collections import find_collection
 from federation.services.transactions import commit_unique
@@ -34,6 +36,7 @@ from federation.storage.models import (
     Organisation,
     Peer,
     PushFailure,
+    Status,
 )
 
 DEFAULT_INTERVAL = 300
@@ -94,8 +97,19 @@ class PeerReport:
         return data
 
 
-def add_peer(session: Session, secret_key: str, settings: PeerSettings) -> Peer:
-    """Create a peer link; its credentials are stored sealed."""
+def add_peer(
+    session: Session,
+    secret_key: str,
+    settings: PeerSettings,
+    *,
+    check: bool = False,
+    timeout: float = CHECK_TIMEOUT,
+) -> Peer:
+    """Create a peer link; its credentials are stored sealed.
+
+    With ``check`` the remote is asked first, as :func:`check_peer` does, and
+    nothing is saved unless it answers as the link needs.
+    """
     name = _name(settings.name)
     url = _api_root_url(settings.url)
     remote_collection = settings.collection.strip()
@@ -130,6 +144,16 @@ def add_peer(session: Session, secret_key: str, settings: PeerSettings) -> Peer:
                 f"account {account.name!r} must have the peer role",
                 details={"account": ["Must have the peer role."]},
             )
+    if check:
+        session.rollback()  # no transaction held open while the remote answers
+        check_link(
+            url,
+            remote_collection,
+            creds,
+            pulls=direction.pulls,
+            pushes=direction.pushes,
+            timeout=timeout,
+        )
     organisation = _organisation(session, settings.organisation, name)
     peer = Peer(
         name=name,
@@ -151,11 +175,65 @@ def add_peer(session: Session, secret_key: str, settings: PeerSettings) -> Peer:
     return peer
 
 
-def remove_peer(session: Session, name: str) -> None:
-    """Delete a peer link with its checkpoints and pending retries (objects stay)."""
+def check_peer(
+    session: Session, secret_key: str, name: str, timeout: float = CHECK_TIMEOUT
+) -> LinkCheck:
+    """Ask the remote of a saved peer what :func:`add_peer` asks before saving one."""
     peer = peer_named(session, name)
+    url, collection, direction = (
+        peer.api_root_url,
+        peer.remote_collection,
+        Direction(peer.direction),
+    )
+    credentials = unseal(secret_key, peer.sealed_credentials) if peer.sealed_credentials else None
+    session.rollback()  # no transaction held open while the remote answers
+    return check_link(
+        url,
+        collection,
+        credentials or PeerCredentials(),
+        pulls=direction.pulls,
+        pushes=direction.pushes,
+        timeout=timeout,
+    )
+
+
+def remove_peer(session: Session, name: str) -> list[str]:
+    """Delete a peer link with its checkpoints and pending retries (objects stay).
+
+    The organisation ``add_peer`` made for the link (named after it, sector
+    hub) goes too when nothing else uses it: no account, no other link, no
+    object it brought. Returns what was removed besides the link.
+    """
+    peer = peer_named(session, name)
+    organisation_id = peer.organisation_id
     session.delete(peer)
     session.commit()
+    return _remove_unused_organisation(session, organisation_id, name)
+
+
+def _remove_unused_organisation(session: Session, org_id: int, peer_name: str) -> list[str]:
+    organisation = session.get(Organisation, org_id)
+    if organisation is None or not (
+        organisation.name == peer_name and organisation.sector == Sector.HUB.value
+    ):
+        return []
+    for column in (
+        Account.organisation_id,
+        Peer.organisation_id,
+        ObjectVersion.owner_organisation_id,
+        Status.organisation_id,
+    ):
+        if session.scalar(select(func.count()).where(column == org_id)):
+            session.rollback()
+            return []
+    session.delete(organisation)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Something not checked above still names it: it stays.
+        session.rollback()
+        return []
+    return [f"organisation {peer_name!r}"]
 
 
 def peer_named(session: Session, name: str) -> Peer:
@@ -357,10 +435,12 @@ def create_peer(
     settings: PeerSettings,
     *,
     meta: audit.RequestMeta | None = None,
+    check: bool = False,
+    timeout: float = CHECK_TIMEOUT,
 ) -> PeerReport:
-    """Create a peer link on behalf of a hub admin."""
+    """Create a peer link on behalf of a hub admin (asking the remote first with ``check``)."""
     require_hub_admin(viewer)
-    peer = add_peer(session, secret_key, settings)
+    peer = add_peer(session, secret_key, settings, check=check, timeout=timeout)
     audit.record(session, viewer, "peer.add", meta=meta, detail=peer.name)
     session.commit()
     return report(session, peer)
@@ -382,10 +462,13 @@ def peer_reports(session: Session, viewer: Viewer) -> list[PeerReport]:
 
 def delete_peer(
     session: Session, viewer: Viewer, name: str, *, meta: audit.RequestMeta | None = None
-) -> None:
-    """Remove a peer link on behalf of a hub admin."""
+) -> list[str]:
+    """Remove a peer link on behalf of a hub admin (and its unused organisation,
+    as :func:`remove_peer` does); returns what went besides the link."""
     require_hub_admin(viewer)
     peer = peer_named(session, name)
+    organisation_id = peer.organisation_id
     audit.record(session, viewer, "peer.remove", meta=meta, detail=peer.name)
     session.delete(peer)
     session.commit()
+    return _remove_unused_organisation(session, organisation_id, name)
