@@ -10,7 +10,7 @@ import pytest
 
 from tests.cli.console import Hub
 from tests.e2e.conftest import LiveHub
-from tests.e2e.conftest import live_hub as live_hub  # noqa: F401 - the remote
+from tests.e2e.conftest import live_hub as live_hub  # the remote
 
 pytestmark = pytest.mark.e2e
 
@@ -74,12 +74,16 @@ def test_peer_add_says_what_is_wrong_and_saves_nothing(
     assert "refused these credentials" in errors[2]
     assert live_hub.accounts["reader"].token not in "".join(errors)
     shared = f"these credentials see: {live_hub.collections['shared']} (shared)"
-    assert "has no collection" in errors[3] and shared in errors[3]
+    assert "has no collection" in errors[3]
+    assert shared in errors[3]
     assert live_hub.collections["police"] not in errors[3].split("see:")[1]
-    assert "has no collection" in errors[4] and shared in errors[4]
-    assert "can_write is false" in errors[5] and "--direction pull" in errors[5]
+    assert "has no collection" in errors[4]
+    assert shared in errors[4]
+    assert "can_write is false" in errors[5]
+    assert "--direction pull" in errors[5]
     assert "cannot connect to http://127.0.0.1:9/taxii2/hub/" in errors[6]
-    assert listed.returncode == 0 and "wrong" not in listed.stdout
+    assert listed.returncode == 0
+    assert "wrong" not in listed.stdout
     assert "wrong" not in hub.run("org", "list").stdout
 
 
@@ -117,7 +121,7 @@ def test_peer_remove_removes_the_organisation_it_made_unless_used(
 ) -> None:
     hub, collection = local
     hub.run("org", "add", "Hub Kept", "--sector", "hub")
-    made, given = hub.run_all(
+    hub.run_all(
         [
             link(live_hub, collection, "made", "--direction", "pull", "--no-check"),
             link(live_hub, collection, "given", "--direction", "pull", "--org", "Hub Kept"),
@@ -133,6 +137,8 @@ def test_peer_remove_removes_the_organisation_it_made_unless_used(
     assert removed_made.stdout == "peer made removed, and its organisation 'made'\n"
     assert removed_given.stdout == "peer given removed\n"
     names = [o["name"] for o in json.loads(hub.run("org", "list", "--json").stdout)]
-    assert "made" not in names and "Hub Kept" in names
+    assert "made" not in names
+    assert "Hub Kept" in names
     events = hub.run("audit", "--json").stdout
-    assert "peer.remove" in events and "peer.add" in events
+    assert "peer.remove" in events
+    assert "peer.add" in events
