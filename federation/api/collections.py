@@ -6,7 +6,6 @@ this is where it is made, who may use it is set, and it is removed.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, ClassVar
 
 from flask import Response, url_for
@@ -23,10 +22,13 @@ from federation.web.auth import current_viewer
 from federation.web.db import db_session
 
 TLP_LABELS = [level.label for level in Tlp]
-COLLECTION_PATH: dict[str, dict[str, Any]] = {"collection_id": {"type": "string", "format": "uuid"}}
 _ALIAS_FORM = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
 _ALIAS_ERROR = "Letters, digits, '.', '-' and '_', up to 100, starting with a letter or digit."
 _ALIAS = validate.Regexp(f"^{_ALIAS_FORM}$", error=_ALIAS_ERROR)
+# A collection in the path is its id or its alias (an id has the alias form too).
+COLLECTION_PATH: dict[str, dict[str, Any]] = {
+    "collection": {"type": "string", "pattern": f"^{_ALIAS_FORM}$"}
+}
 # In a change, the empty alias removes it.
 _ALIAS_OR_EMPTY = validate.Regexp(f"^({_ALIAS_FORM})?$", error=_ALIAS_ERROR + " Or empty.")
 _GRANTEE_CHECK = (
@@ -129,7 +131,7 @@ def list_collections() -> Response:
 )
 def create_collection() -> Response:
     data = load_body(CollectionCreateSchema())
-    collection = catalog.create_collection(
+    made = catalog.create_collection(
         db_session(),
         current_viewer(),
         root=data["root"],
@@ -142,31 +144,35 @@ def create_collection() -> Response:
         default_tlp=data["default_tlp"],
         meta=request_meta(),
     )
-    location = url_for(".get_collection", collection_id=collection.id)
-    return reply(CollectionSchema(), collection, 201, location)
+    location = url_for(".get_collection", collection=str(made.id))
+    return reply(CollectionSchema(), made, 201, location)
 
 
-@api.get("/collections/<uuid:collection_id>")
+@api.get("/collections/<collection>")
 @operation(
     "One collection (hub admins)",
     query=NoParameters,
     response=CollectionSchema,
     path=COLLECTION_PATH,
 )
-def get_collection(collection_id: uuid.UUID) -> Response:
+def get_collection(collection: str) -> Response:
     load_query(NoParameters())
-    found = catalog.get_collection(db_session(), current_viewer(), str(collection_id))
+    found = catalog.get_collection(db_session(), current_viewer(), collection)
     return reply(CollectionSchema(), found)
 
 
-@api.patch("/collections/<uuid:collection_id>")
+@api.patch("/collections/<collection>")
 @operation(
     "Change a collection's title, alias, description, default TLP or grants (hub admins)",
     body=CollectionPatchSchema,
     response=CollectionSchema,
     path=COLLECTION_PATH,
 )
-def update_collection(collection_id: uuid.UUID) -> Response:
+def update_collection(collection: str) -> Response:
+    # An absent collection is absent whatever the body says (after the
+    # query string, which no operation with a body takes).
+    load_query(NoParameters())
+    catalog.get_collection(db_session(), current_viewer(), collection)
     data = load_body(CollectionPatchSchema())
     for access in ("read", "write"):
         if access in data:
@@ -174,23 +180,21 @@ def update_collection(collection_id: uuid.UUID) -> Response:
     found = catalog.update_collection(
         db_session(),
         current_viewer(),
-        str(collection_id),
+        collection,
         catalog.CollectionChanges(**data),
         meta=request_meta(),
     )
     return reply(CollectionSchema(), found)
 
 
-@api.delete("/collections/<uuid:collection_id>")
+@api.delete("/collections/<collection>")
 @operation(
     "Remove a collection that holds no objects and no peer links (hub admins)",
     query=NoParameters,
     status=204,
     path=COLLECTION_PATH,
 )
-def delete_collection(collection_id: uuid.UUID) -> Response:
+def delete_collection(collection: str) -> Response:
     load_query(NoParameters())
-    catalog.delete_collection(
-        db_session(), current_viewer(), str(collection_id), meta=request_meta()
-    )
+    catalog.delete_collection(db_session(), current_viewer(), collection, meta=request_meta())
     return no_content()

@@ -98,6 +98,10 @@ def get_root(name: str) -> Response:
     path=ROOT_PATH,
 )
 def update_root(name: str) -> Response:
+    # An absent root is absent whatever the body says (after the
+    # query string, which no operation with a body takes).
+    load_query(NoParameters())
+    catalog.get_root(db_session(), current_viewer(), name)
     changes = catalog.RootChanges(**load_body(ApiRootPatchSchema()))
     root = catalog.update_root(db_session(), current_viewer(), name, changes, meta=request_meta())
     return reply(ApiRootSchema(), root)
