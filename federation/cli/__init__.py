@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("demo",),
         "Load demo members and collections (idempotent) and print fresh demo tokens.",
     ),
-    "disclose": (("audit",), "Reveal the organisation behind an unattributed object."),
+    "disclose": (("audit",), "Reveal the organisation behind an unattributed object (audited)."),
     "export": (("data",), "Write every visible version in a collection as one STIX bundle."),
     "import": (("data",), "Add the objects of a STIX bundle FILE to a collection."),
     "org": (("admin", "members", "routing"), "Member organisations."),
