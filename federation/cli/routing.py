@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -12,10 +13,9 @@ from flask.cli import with_appcontext
 
 from federation.cli.admin import org_group
 from federation.cli.common import one_line_errors, session_scope
-from federation.services.access.accounts import organisation_named
-from federation.services.routing import networks
-from federation.services.routing.webhooks import DeliveryReport, deliver_pending, list_deliveries
-from federation.stix.timestamps import format_timestamp
+
+if TYPE_CHECKING:
+    from federation.services.routing.webhooks import DeliveryReport
 
 
 @click.group("network")
@@ -30,6 +30,9 @@ def network_group() -> None:
 @one_line_errors
 def network_add(org: str, prefix_or_asn: str) -> None:
     """Declare that ORG is responsible for PREFIX_OR_ASN (198.51.100.0/24, AS64500)."""
+    from federation.services.access.accounts import organisation_named
+    from federation.services.routing import networks
+
     root = current_app.config["DEFAULT_API_ROOT"]
     with session_scope() as session:
         org_id = organisation_named(session, org).id
@@ -44,6 +47,9 @@ def network_add(org: str, prefix_or_asn: str) -> None:
 @one_line_errors
 def network_remove(org: str, prefix_or_asn: str) -> None:
     """Withdraw ORG's declaration of PREFIX_OR_ASN."""
+    from federation.services.access.accounts import organisation_named
+    from federation.services.routing import networks
+
     with session_scope() as session:
         org_id = organisation_named(session, org).id
         info = networks.remove_network(session, None, org_id, prefix_or_asn)
@@ -57,6 +63,9 @@ def network_remove(org: str, prefix_or_asn: str) -> None:
 @one_line_errors
 def network_list(org: str, as_json: bool) -> None:
     """The prefixes and AS numbers ORG declared, its inbox and webhook."""
+    from federation.services.access.accounts import organisation_named
+    from federation.services.routing import networks
+
     with session_scope() as session:
         info = networks.routing_info(session, None, organisation_named(session, org).id)
     if as_json:
@@ -96,6 +105,9 @@ def webhook_group() -> None:
 @one_line_errors
 def webhook_set(org: str, url: str, secret_env: str | None) -> None:
     """POST ORG's routed deliveries to URL, signed with a secret."""
+    from federation.services.access.accounts import organisation_named
+    from federation.services.routing import networks
+
     secret = None
     if secret_env:
         # From the environment, so the secret stays out of shell history and ps.
@@ -118,6 +130,9 @@ def webhook_set(org: str, url: str, secret_env: str | None) -> None:
 @one_line_errors
 def webhook_clear(org: str) -> None:
     """Stop POSTing ORG's routed deliveries (its inbox still receives them)."""
+    from federation.services.access.accounts import organisation_named
+    from federation.services.routing import networks
+
     with session_scope() as session:
         networks.clear_webhook(session, None, organisation_named(session, org).id)
     click.echo(f"{org} webhook cleared")
@@ -141,6 +156,8 @@ def webhooks_group() -> None:
 @one_line_errors
 def webhooks_deliver(once: bool, interval: float) -> None:
     """POST pending webhook deliveries, retrying failures with backoff."""
+    from federation.services.routing.webhooks import deliver_pending
+
     secret_key = current_app.config["SECRET_KEY"]
     allow_private = current_app.config["WEBHOOK_ALLOW_PRIVATE"]
     while True:
@@ -175,6 +192,9 @@ def _fail_if_undelivered(report: DeliveryReport) -> None:
 @one_line_errors
 def webhooks_list(state: str | None, limit: int, as_json: bool) -> None:
     """The newest webhook deliveries, with their attempts and last error."""
+    from federation.services.routing.webhooks import list_deliveries
+    from federation.stix.timestamps import format_timestamp
+
     with session_scope() as session:
         found = list_deliveries(session, state=state, limit=limit)
     for item in found:
