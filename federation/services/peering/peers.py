@@ -197,21 +197,10 @@ def check_peer(
     )
 
 
-def remove_peer(session: Session, name: str) -> list[str]:
-    """Delete a peer link with its checkpoints and pending retries (objects stay).
-
-    The organisation ``add_peer`` made for the link (named after it, sector
-    hub) goes too when nothing else uses it: no account, no other link, no
-    object it brought. Returns what was removed besides the link.
-    """
-    peer = peer_named(session, name)
-    organisation_id = peer.organisation_id
-    session.delete(peer)
-    session.commit()
-    return _remove_unused_organisation(session, organisation_id, name)
-
-
 def _remove_unused_organisation(session: Session, org_id: int, peer_name: str) -> list[str]:
+    """Remove the organisation ``add_peer`` made for a removed link (named after
+    it, sector hub) when nothing else uses it: no account, no other link, no
+    object it brought, no status of a post. Returns what was removed."""
     organisation = session.get(Organisation, org_id)
     if organisation is None or not (
         organisation.name == peer_name and organisation.sector == Sector.HUB.value
@@ -463,8 +452,9 @@ def peer_reports(session: Session, viewer: Viewer) -> list[PeerReport]:
 def delete_peer(
     session: Session, viewer: Viewer, name: str, *, meta: audit.RequestMeta | None = None
 ) -> list[str]:
-    """Remove a peer link on behalf of a hub admin (and its unused organisation,
-    as :func:`remove_peer` does); returns what went besides the link."""
+    """Remove a peer link on behalf of a hub admin, with its checkpoints and
+    pending retries (the objects it brought stay), and the organisation made
+    for it if now unused; returns what went besides the link."""
     require_hub_admin(viewer)
     peer = peer_named(session, name)
     organisation_id = peer.organisation_id
