@@ -127,7 +127,7 @@ def _get(http: requests.Session, url: str, timeout: float) -> requests.Response:
 
 def _json(response: requests.Response, url: str) -> dict[str, Any]:
     if 300 <= response.status_code < 400 and response.headers.get("Location"):
-        # Syncs do not follow redirects with credentials; the link must name the target.
+        # A link names its API root exactly: across hosts a redirect drops the credentials.
         target = urljoin(url, response.headers["Location"])
         raise RemoteError(f"{url} redirects to {target}; give that URL instead")
     if response.status_code != 200:
