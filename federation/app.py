@@ -9,21 +9,29 @@ from flask import Flask, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from federation import api, console, ops, taxii
 from federation.config import instance_path, load_config
 from federation.domain.errors import FederationError
-from federation.taxii.errors import render_error as render_taxii_error
 from federation.web import db, observability
-from federation.web.problems import render_problem
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the hub. ``config`` overrides the file and environment settings."""
+def create_app(config: Mapping[str, Any] | None = None, *, http: bool = True) -> Flask:
+    """Build the hub. ``config`` overrides the file and environment settings.
+
+    With ``http=False`` the app has its configuration and database but none of
+    its HTTP faces (TAXII, REST, console, metrics): what commands need, built
+    without importing the views, which cost most of a command's start-up.
+    """
     app = Flask("federation", instance_path=str(instance_path()))
     app.config.update(load_config(config))
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    observability.init_app(app)
     db.init_app(app)
+    if not http:
+        observability.configure_logging(app.config["LOG_LEVEL"])
+        return app
+    # Imported here, not at the top: see ``http`` above.
+    from federation import api, console, ops, taxii
+
+    observability.init_app(app)
     taxii.init_app(app)
     api.init_app(app)
     ops.init_app(app)
@@ -34,6 +42,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_error_rendering(app: Flask) -> None:
     """Render every error once, in the wire format of the endpoint it came from."""
+    from federation import console
+    from federation.taxii.errors import render_error as render_taxii_error
+    from federation.web.problems import render_problem
 
     def render(error: Exception) -> ResponseReturnValue:
         if request.path == "/taxii2" or request.path.startswith("/taxii2/"):

@@ -158,7 +158,7 @@ class Factory:
             collection = collections.add_collection(
                 session,
                 root=root,
-                title=kwargs.pop("title", "Test"),
+                title=kwargs.pop("title", f"Test {uuid.uuid4().hex[:8]}"),
                 read=read,
                 write=write,
                 **kwargs,

@@ -8,6 +8,7 @@ from flask import Flask
 from federation.api import (
     accounts,
     audit,
+    collections,
     docs,
     groups,
     incidents,
@@ -15,6 +16,7 @@ from federation.api import (
     orgs,
     peers,
     receipts,
+    roots,
     routing,
     tokens,
 )
@@ -24,5 +26,19 @@ from federation.api.blueprint import api
 def init_app(app: Flask) -> None:
     """Serve the REST API under ``/api/v1/``."""
     # Import for their route registrations on the blueprint.
-    _ = (accounts, audit, docs, groups, incidents, openapi, orgs, peers, receipts, routing, tokens)
+    _ = (
+        accounts,
+        audit,
+        collections,
+        docs,
+        groups,
+        incidents,
+        openapi,
+        orgs,
+        peers,
+        receipts,
+        roots,
+        routing,
+        tokens,
+    )
     app.register_blueprint(api)

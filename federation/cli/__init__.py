@@ -2,28 +2,56 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import sys
 from typing import Any
 
 import click
 from flask.cli import FlaskGroup
 
-from federation.app import create_app
-from federation.cli import (
-    admin,
-    audit,
-    data,
-    db,
-    demo,
-    keys,
-    passwords,
-    peers,
-    routing,
-    serve,
-    status,
-)
-from federation.cli.common import ANNOUNCE_DATABASE
 from federation.config import ConfigError
+
+# Each top-level command, the modules under federation/cli that build it (each
+# adds its part through its ``register``), and its one-line help. A module is
+# imported only when its command runs: importing every service and view costs
+# seconds, and `federation --help` or `federation org list` needs a fraction.
+# tests/cli/test_cli_operators.py checks this table against the commands.
+COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "account": (("admin", "members", "passwords"), "Accounts of people and machines."),
+    "audit": (
+        ("audit",),
+        "Show the newest audit events (who, which organisation, what, how many).",
+    ),
+    "collection": (("catalog",), "TAXII collections and who may read and write them."),
+    "db": (("db",), "Database schema migrations (Alembic)."),
+    "demo": (
+        ("demo",),
+        "Load demo members and collections (idempotent) and print fresh demo tokens.",
+    ),
+    "disclose": (("audit",), "Reveal the organisation behind an unattributed object (audited)."),
+    "keys": (("keys",), "The secret key: fingerprint and rotation."),
+    "export": (("data",), "Write every visible version in a collection as one STIX bundle."),
+    "import": (("data",), "Add the objects of a STIX bundle FILE to a collection."),
+    "org": (("admin", "members", "routing"), "Member organisations."),
+    "peer": (("peers",), "Remote TAXII 2.1 servers this hub pulls from and pushes to."),
+    "root": (("catalog",), "TAXII API roots."),
+    "serve": (("serve",), "Serve the hub with gunicorn on HOST:PORT."),
+    "status": (
+        ("status",),
+        "Database, migrations, workers seen, peers' lag and errors, webhook queue.",
+    ),
+    "sync": (
+        ("peers",),
+        "One pass over every due peer: pull, then push, by each peer's direction.",
+    ),
+    "token": (("admin", "members"), "API tokens (stored only as keyed hashes)."),
+    "webhooks": (("routing",), "The webhook outbox."),
+    "worker": (
+        ("peers",),
+        "Sync every peer on its interval, and post due webhooks, until SIGTERM or SIGINT.",
+    ),
+}
 
 # Click >= 8.2 reports a bare group invocation (which shows its help) as a usage error.
 _HELP_INSTEAD = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -60,6 +88,23 @@ class FederationGroup(FlaskGroup):
                 raise
             raise _one_line(exc) from None
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # Not FlaskGroup's: it would build the app to look for more commands.
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # From the table, so the help lists every command without importing them.
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, click.Command(name, help=text).get_short_help_str(limit))
+            for name, (_, text) in COMMANDS.items()
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
+
     def main(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().main(*args, **kwargs)
@@ -70,7 +115,7 @@ class FederationGroup(FlaskGroup):
 
 @click.group(
     cls=FederationGroup,
-    create_app=lambda: create_app(),
+    create_app=lambda: _command_app(),
     add_default_commands=False,
     add_version_option=False,
     load_dotenv=False,
@@ -80,11 +125,25 @@ def cli() -> None:
     """Operate a Federation hub."""
 
 
-for module in (admin, audit, data, db, demo, keys, passwords, peers, routing, serve, status):
-    module.register(cli)
+def _command_app() -> Any:
+    from federation.app import create_app
+
+    return create_app(http=False)
+
+
+@functools.cache
+def load_command(name: str) -> click.Command:
+    """The top-level command ``name``, built by the modules that contribute to it."""
+    group = click.Group()
+    for module in COMMANDS[name][0]:
+        importlib.import_module(f"federation.cli.{module}").register(group)
+    return group.commands[name]
 
 
 def main() -> None:
     """Entry point of the console script."""
+    from federation.cli.common import ANNOUNCE_DATABASE
+
+    # An operator at a terminal is told which database each command uses.
     ANNOUNCE_DATABASE.set(True)
     cli.main(prog_name="federation")

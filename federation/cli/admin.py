@@ -1,9 +1,8 @@
-"""``federation org|account|token|root|collection``: admitting members and sharing."""
+"""``federation org|account|token``: admitting members (see members.py for the rest)."""
 
 from __future__ import annotations
 
 import json
-import uuid
 
 import click
 from flask import current_app
@@ -12,7 +11,7 @@ from flask.cli import with_appcontext
 from federation.cli.common import one_line_errors, session_scope
 from federation.domain.roles import Role, Sector
 from federation.domain.text import checked_name
-from federation.services.access import accounts, collections, members
+from federation.services.access import accounts, members
 
 
 @click.group("org")
@@ -27,8 +26,12 @@ def org_group() -> None:
 @one_line_errors
 def org_add(name: str, sector: str) -> None:
     """Admit organisation NAME."""
+    from federation.services.access import organisations
+
     with session_scope() as session:
-        org = accounts.add_organisation(session, name, sector)
+        org = organisations.create_organisation(
+            session, accounts.operator_viewer(session), name=name, sector=sector
+        )
         click.echo(f"organisation {org.name} ({org.sector}) identity {org.identity_id}")
 
 
@@ -113,66 +116,6 @@ def token_revoke(token_id: int) -> None:
     click.echo(f"token {token_id} revoked")
 
 
-@click.group("root")
-def root_group() -> None:
-    """TAXII API roots."""
-
-
-@root_group.command("add")
-@click.argument("name")
-@click.option("--title", required=True)
-@click.option("--description", default="")
-@with_appcontext
-@one_line_errors
-def root_add(name: str, title: str, description: str) -> None:
-    """Create API root NAME, served at /taxii2/NAME/."""
-    with session_scope() as session:
-        root = collections.add_api_root(session, name, title, description)
-    click.echo(f"API root {root.name} at /taxii2/{root.name}/")
-
-
-@click.group("collection")
-def collection_group() -> None:
-    """TAXII collections and who may read and write them."""
-
-
-@collection_group.command("add")
-@click.option("--root", required=True, help="API root name.")
-@click.option("--title", required=True)
-@click.option("--id", "collection_id", type=click.UUID, help="Collection id (default: random).")
-@click.option("--alias", help="A short name usable in place of the id.")
-@click.option("--description", default="")
-@click.option("--read", default="*", show_default=True, help="Who may read: ORG,sector:S,group:G,*")
-@click.option("--write", default="", help="Who may write: ORG,sector:S,group:G,*")
-@click.option("--default-tlp", default="amber", show_default=True, help="TLP of unmarked objects.")
-@with_appcontext
-@one_line_errors
-def collection_add(
-    root: str,
-    title: str,
-    collection_id: uuid.UUID | None,
-    alias: str | None,
-    description: str,
-    read: str,
-    write: str,
-    default_tlp: str,
-) -> None:
-    """Create a collection in an API root; prints its id."""
-    with session_scope() as session:
-        collection = collections.add_collection(
-            session,
-            root=root,
-            title=title,
-            collection_id=collection_id,
-            description=description,
-            alias=alias,
-            read=read,
-            write=write,
-            default_tlp=default_tlp,
-        )
-    click.echo(str(collection.id))
-
-
 def register(cli: click.Group) -> None:
-    for group in (org_group, account_group, token_group, root_group, collection_group):
+    for group in (org_group, account_group, token_group):
         cli.add_command(group)

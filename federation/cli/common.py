@@ -7,17 +7,18 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 from flask import Flask, current_app
-from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session
 
 from federation import ops
 from federation.domain.errors import FederationError
-from federation.storage.database import WRITE_OPTION, Database
-from federation.web.db import database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from federation.storage.database import Database
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -49,6 +50,8 @@ def checked_database(*, allow: frozenset[str] = frozenset()) -> Database:
         if not state.ready and state.reason not in allow:
             raise click.ClickException(state.detail)
         app.extensions[_CHECKED] = True
+    from federation.web.db import database
+
     return database(app)
 
 
@@ -62,6 +65,11 @@ def session_scope() -> Iterator[Session]:
     hub or a second command. So each transaction takes the write lock at BEGIN
     and waits its turn (the busy timeout) instead.
     """
+    # Imported here: SQLAlchemy is most of the start-up `--help` does not need.
+    from sqlalchemy.orm import Session
+
+    from federation.storage.database import WRITE_OPTION
+
     engine = checked_database().engine.execution_options(**{WRITE_OPTION: True})
     session = Session(engine, expire_on_commit=False)
     try:
@@ -75,6 +83,8 @@ def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
         try:
             return command(*args, **kwargs)
         except FederationError as exc:

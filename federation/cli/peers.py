@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 from federation.cli.common import checked_database, one_line_errors, session_scope
 from federation.domain.peers import PEER_TLP_CHOICES, Direction
 from federation.domain.sealing import PeerCredentials
+from federation.services.access import accounts
 from federation.services.peering import peers, worker
 
 PASSWORD_ENV = "FEDERATION_PEER_PASSWORD"  # noqa: S105 - a variable name, not a secret
@@ -46,6 +47,12 @@ def peer_group() -> None:
 @click.option("--token", help=f"Bearer token (or set {TOKEN_ENV}).")
 @click.option("--org", "organisation", help="Local organisation the peer stands for.")
 @click.option("--account", help="Local peer-role account the remote uses to push here.")
+@click.option(
+    "--no-check",
+    "no_check",
+    is_flag=True,
+    help="Save without asking the remote first (offline set-up; see 'peer test').",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the peer as JSON.")
 @with_appcontext
 @one_line_errors
@@ -63,9 +70,15 @@ def peer_add(
     token: str | None,
     organisation: str | None,
     account: str | None,
+    no_check: bool,
     as_json: bool,
 ) -> None:
-    """Link this hub to collection COLLECTION of a remote TAXII server, as peer NAME."""
+    """Link this hub to collection COLLECTION of a remote TAXII server, as peer NAME.
+
+    The remote is asked first, as 'peer test' does: the URL must be a TAXII 2.1
+    API root, the credentials accepted, and the collection readable for pull
+    and writable for push; otherwise nothing is saved and the error says why.
+    """
     settings = peers.PeerSettings(
         name=name,
         url=url,
@@ -80,8 +93,14 @@ def peer_add(
         account=account,
     )
     with session_scope() as session:
-        peer = peers.add_peer(session, current_app.config["SECRET_KEY"], settings)
-        report = peers.report(session, peer)
+        report = peers.create_peer(
+            session,
+            accounts.operator_viewer(session),
+            current_app.config["SECRET_KEY"],
+            settings,
+            check=not no_check,
+            timeout=min(current_app.config["PEER_TIMEOUT"], 30.0),
+        )
     if as_json:
         click.echo(json.dumps(report.as_dict()))
     else:
@@ -145,10 +164,29 @@ def peer_show(name: str, as_json: bool) -> None:
 @with_appcontext
 @one_line_errors
 def peer_remove(name: str) -> None:
-    """Remove peer NAME (the objects it brought stay)."""
+    """Remove peer NAME (the objects it brought stay).
+
+    The organisation 'peer add' made for it goes too, when nothing else uses it.
+    """
     with session_scope() as session:
-        peers.remove_peer(session, name)
-    click.echo(f"peer {name} removed")
+        removed = peers.delete_peer(session, accounts.operator_viewer(session), name)
+    click.echo(f"peer {name} removed" + "".join(f", and its {what}" for what in removed))
+
+
+@peer_group.command("test")
+@click.argument("name")
+@with_appcontext
+@one_line_errors
+def peer_test(name: str) -> None:
+    """Ask the remote of peer NAME what 'peer add' asks: API root, credentials, access."""
+    with session_scope() as session:
+        checked = peers.check_peer(
+            session,
+            current_app.config["SECRET_KEY"],
+            name,
+            timeout=min(current_app.config["PEER_TIMEOUT"], 30.0),
+        )
+    click.echo(f"peer {name}: the remote answers as the link needs: {checked.summary()}")
 
 
 @click.command("sync")

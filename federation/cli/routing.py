@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -12,10 +13,9 @@ from flask.cli import with_appcontext
 
 from federation.cli.admin import org_group
 from federation.cli.common import one_line_errors, session_scope
-from federation.services.access.accounts import organisation_named
-from federation.services.routing import networks
-from federation.services.routing.webhooks import deliver_pending, list_deliveries
-from federation.stix.timestamps import format_timestamp
+
+if TYPE_CHECKING:
+    from federation.services.routing.webhooks import DeliveryReport
 
 
 @click.group("network")
@@ -33,6 +33,9 @@ def network_add(org: str, prefix_or_asn: str) -> None:
 
     The operator's declaration is the hub's word: it is approved at once.
     """
+    from federation.services.access.accounts import organisation_named
+    from federation.services.routing import networks
+
     root = current_app.config["DEFAULT_API_ROOT"]
     with session_scope() as session:
         org_id = organisation_named(session, org).id
@@ -47,6 +50,9 @@ def network_add(org: str, prefix_or_asn: str) -> None:
 @one_line_errors
 def network_remove(org: str, prefix_or_asn: str) -> None:
     """Withdraw ORG's declaration of PREFIX_OR_ASN."""
+    from federation.services.access.accounts import organisation_named
+    from federation.services.routing import networks
+
     with session_scope() as session:
         org_id = organisation_named(session, org).id
         info = networks.remove_network(session, None, org_id, prefix_or_asn)
@@ -60,6 +66,9 @@ def network_remove(org: str, prefix_or_asn: str) -> None:
 @one_line_errors
 def network_list(org: str, as_json: bool) -> None:
     """The prefixes and AS numbers ORG declared (with their state), its inbox and webhook."""
+    from federation.services.access.accounts import organisation_named
+    from federation.services.routing import networks
+
     with session_scope() as session:
         info = networks.routing_info(session, None, organisation_named(session, org).id)
     if as_json:
@@ -98,6 +107,9 @@ def network_list(org: str, as_json: bool) -> None:
 @one_line_errors
 def network_pending(as_json: bool) -> None:
     """Claims waiting for the hub's approval, oldest first, with why they wait."""
+    from federation.services.routing import networks
+    from federation.stix.timestamps import format_timestamp
+
     with session_scope() as session:
         found = networks.list_claims(session, None, networks.PENDING)
     for claim in found:
@@ -124,6 +136,9 @@ def network_pending(as_json: bool) -> None:
 @one_line_errors
 def network_approve(org: str, prefix_or_asn: str, note: str) -> None:
     """Approve ORG's pending claim of PREFIX_OR_ASN: it routes from now on."""
+    from federation.services.access.accounts import organisation_named
+    from federation.services.routing import networks
+
     with session_scope() as session:
         org_id = organisation_named(session, org).id
         info = networks.decide_network(session, None, org_id, prefix_or_asn, True, note=note)
@@ -138,6 +153,9 @@ def network_approve(org: str, prefix_or_asn: str, note: str) -> None:
 @one_line_errors
 def network_reject(org: str, prefix_or_asn: str, note: str) -> None:
     """Reject ORG's pending claim of PREFIX_OR_ASN: it stays listed as rejected, routing nothing."""
+    from federation.services.access.accounts import organisation_named
+    from federation.services.routing import networks
+
     with session_scope() as session:
         org_id = organisation_named(session, org).id
         info = networks.decide_network(session, None, org_id, prefix_or_asn, False, note=note)
@@ -161,6 +179,9 @@ def webhook_group() -> None:
 @one_line_errors
 def webhook_set(org: str, url: str, secret_env: str | None) -> None:
     """POST ORG's routed deliveries to URL, signed with a secret."""
+    from federation.services.access.accounts import organisation_named
+    from federation.services.routing import networks
+
     secret = None
     if secret_env:
         # From the environment, so the secret stays out of shell history and ps.
@@ -189,6 +210,9 @@ def webhook_set(org: str, url: str, secret_env: str | None) -> None:
 @one_line_errors
 def webhook_clear(org: str) -> None:
     """Stop POSTing ORG's routed deliveries (its inbox still receives them)."""
+    from federation.services.access.accounts import organisation_named
+    from federation.services.routing import networks
+
     with session_scope() as session:
         networks.clear_webhook(session, None, organisation_named(session, org).id)
     click.echo(f"{org} webhook cleared")
@@ -212,6 +236,8 @@ def webhooks_group() -> None:
 @one_line_errors
 def webhooks_deliver(once: bool, interval: float) -> None:
     """POST pending webhook deliveries, retrying failures with backoff."""
+    from federation.services.routing.webhooks import deliver_pending
+
     secret_key = current_app.config["SECRET_KEY"]
     allow_private = current_app.config["WEBHOOK_ALLOW_PRIVATE"]
     while True:
@@ -222,8 +248,20 @@ def webhooks_deliver(once: bool, interval: float) -> None:
                 f"{report.delivered} delivered, {report.retrying} to retry, {report.failed} failed"
             )
         if once:
+            _fail_if_undelivered(report)
             return
         time.sleep(interval)
+
+
+def _fail_if_undelivered(report: DeliveryReport) -> None:
+    """A single pass is what cron and scripts run: failures must show in the exit status."""
+    undelivered = report.retrying + report.failed
+    if undelivered:
+        why = "; ".join(report.reasons) or "no reason recorded"
+        raise click.ClickException(
+            f"{undelivered} deliver{'y' if undelivered == 1 else 'ies'} still failing "
+            f"({report.retrying} to retry, {report.failed} given up): {why}"
+        )
 
 
 @webhooks_group.command("list")
@@ -234,6 +272,9 @@ def webhooks_deliver(once: bool, interval: float) -> None:
 @one_line_errors
 def webhooks_list(state: str | None, limit: int, as_json: bool) -> None:
     """The newest webhook deliveries, with their attempts and last error."""
+    from federation.services.routing.webhooks import list_deliveries
+    from federation.stix.timestamps import format_timestamp
+
     with session_scope() as session:
         found = list_deliveries(session, state=state, limit=limit)
     for item in found:

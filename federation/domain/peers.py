@@ -45,7 +45,11 @@ def peer_max_tlp(label: str, *, trusted_amber: bool) -> Tlp:
     try:
         level = Tlp.parse(label)
     except ValueError as exc:
-        raise UnprocessableError(str(exc), details={"max_tlp": [str(exc)]}) from None
+        choices = ", ".join(PEER_TLP_CHOICES)
+        raise UnprocessableError(
+            f"{exc}; choose one of: {choices}",
+            details={"max_tlp": [f"Must be one of: {choices}."]},
+        ) from None
     if level > Tlp.AMBER:
         raise UnprocessableError(
             f"TLP:{level.label.upper()} is never shared with peers",

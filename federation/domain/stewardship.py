@@ -76,7 +76,7 @@ def check_choice(what: str, value: str, choices: list[str]) -> None:
     """422 naming ``what`` unless ``value`` is one of ``choices``."""
     if value not in choices:
         raise UnprocessableError(
-            f"unknown {what} {value[:40]!r}",
+            f"unknown {what} {value[:40]!r}; choose one of: {', '.join(choices)}",
             details={what: [f"Must be one of: {', '.join(choices)}."]},
         )
 

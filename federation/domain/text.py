@@ -21,7 +21,11 @@ def storable_text(value: str) -> bool:
 
 def checked_name(value: str) -> str:
     """``value`` without surrounding blanks: 422 unless 1 to 200 printable characters."""
+    # The REST schemas check this too; the CLI reaches the services directly.
     value = value.strip()
     if not value or len(value) > 200 or any(ord(c) < 32 for c in value):
-        raise UnprocessableError("names are 1 to 200 printable characters")
+        raise UnprocessableError(
+            "names are 1 to 200 printable characters",
+            details={"name": ["1 to 200 printable characters."]},
+        )
     return value

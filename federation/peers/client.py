@@ -75,7 +75,7 @@ class _TimeoutAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-class _BearerAuth(requests.auth.AuthBase):
+class BearerAuth(requests.auth.AuthBase):
     def __init__(self, token: str) -> None:
         self._token = token
 
@@ -116,7 +116,7 @@ class RemoteCollection:
         timeout: float = DEFAULT_TIMEOUT,
     ):
         root = api_root_url if api_root_url.endswith("/") else api_root_url + "/"
-        auth = _BearerAuth(credentials.token) if credentials.token else None
+        auth = BearerAuth(credentials.token) if credentials.token else None
         self._conn = _HTTPConnection(
             user=credentials.user, password=credentials.password, auth=auth, version="2.1"
         )

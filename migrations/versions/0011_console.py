@@ -5,7 +5,7 @@ Reviewed by hand: new tables only; the revision id is fixed so the integrator
 can re-chain it after other branches.
 
 Revision ID: 0011_console
-Revises: 0009_key_fingerprint
+Revises: 0010_collection_titles
 Create Date: 2026-12-03
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_console"
-down_revision = "0009_key_fingerprint"
+down_revision = "0010_collection_titles"
 branch_labels = None
 depends_on = None
 

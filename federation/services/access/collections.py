@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from federation.domain.errors import NotFoundError, UnprocessableError
+from federation.domain.errors import ConflictError, NotFoundError, UnprocessableError
 from federation.domain.roles import Sector
 from federation.domain.tlp import Tlp
 from federation.domain.visibility import Viewer, collection_permissions
@@ -18,6 +18,7 @@ from federation.services.transactions import commit_unique
 from federation.storage.models import ApiRoot, Collection, CollectionGrant
 
 ROOT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+TLP_CHOICES = ", ".join(level.label for level in Tlp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +64,13 @@ def add_collection(
     ``sector:S``, ``group:G`` or ``*``.
     """
     api_root = api_root_named(session, root)
-    try:
-        tlp = Tlp.parse(default_tlp)
-    except ValueError as exc:
-        raise UnprocessableError(str(exc)) from None
+    tlp = tlp_choice(default_tlp)
+    title = title.strip() or "untitled"
+    taken = title_taken(session, api_root, title)
+    if taken is not None:
+        raise ConflictError(
+            f"API root {root!r} already has a collection titled {title!r} ({taken})"
+        )
     grants = [
         CollectionGrant(access=access, subject=subject)
         for access, who in (("read", read), ("write", write))
@@ -75,15 +79,35 @@ def add_collection(
     collection = Collection(
         id=collection_id or uuid.uuid4(),
         api_root=api_root,
-        title=title.strip() or "untitled",
+        title=title,
         description=description,
         alias=alias,
         default_tlp=tlp.label,
         grants=grants,
     )
     session.add(collection)
-    commit_unique(session, f"a collection with id {collection.id} already exists")
+    commit_unique(
+        session, f"a collection with id {collection.id} or title {title!r} already exists"
+    )
     return collection
+
+
+def title_taken(session: Session, root: ApiRoot, title: str) -> uuid.UUID | None:
+    """The id of the collection titled ``title`` in ``root``, if there is one."""
+    return session.scalar(
+        select(Collection.id).where(Collection.api_root_id == root.id, Collection.title == title)
+    )
+
+
+def tlp_choice(value: str) -> Tlp:
+    """The TLP level ``value`` names, or a 422 that lists the levels to choose from."""
+    try:
+        return Tlp.parse(value)
+    except ValueError as exc:
+        raise UnprocessableError(
+            f"{exc}; choose one of: {TLP_CHOICES}",
+            details={"default_tlp": [f"Must be one of: {TLP_CHOICES}."]},
+        ) from None
 
 
 def parse_grantees(session: Session, who: str) -> list[str]:
@@ -98,7 +122,10 @@ def parse_grantees(session: Session, who: str) -> list[str]:
         elif item.startswith("sector:"):
             sector = item.removeprefix("sector:")
             if sector not in {s.value for s in Sector}:
-                raise UnprocessableError(f"unknown sector {sector[:40]!r}")
+                choices = ", ".join(s.value for s in Sector)
+                raise UnprocessableError(
+                    f"unknown sector {sector[:40]!r}; choose one of: {choices}"
+                )
             subjects.append(item)
         elif item.startswith("group:"):
             if not item.removeprefix("group:"):

@@ -22,6 +22,7 @@ from federation.domain.stewardship import (
     check_not_reserved,
     require_hub_admin,
 )
+from federation.domain.text import checked_name
 from federation.domain.visibility import Viewer
 from federation.services.access import audit
 from federation.services.access.accounts import OPERATOR_ORGANISATION, organisation_by_id
@@ -94,6 +95,7 @@ def create_organisation(
 ) -> OrganisationInfo:
     """Admit a member organisation (hub admins only); the hub makes its STIX identity."""
     require_hub_admin(viewer, "admit organisations")
+    name = checked_name(name)
     check_choice("sector", sector, [s.value for s in Sector])
     check_not_reserved(name, OPERATOR_ORGANISATION)
     begin_write(session)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from federation.domain.errors import (
@@ -17,9 +18,10 @@ from federation.domain.errors import (
 )
 from federation.domain.peers import Direction, api_root_url, peer_max_tlp, peer_name
 from federation.domain.roles import Role, Sector
-from federation.domain.sealing import PeerCredentials, seal
+from federation.domain.sealing import PeerCredentials, seal, unseal
 from federation.domain.stewardship import require_hub_admin
 from federation.domain.visibility import Viewer
+from federation.peers.check import CHECK_TIMEOUT, LinkCheck, check_link
 from federation.services.access import accounts, audit
 from federation.services.access.collections import find_collection
 from federation.services.transactions import commit_unique
@@ -33,6 +35,7 @@ from federation.storage.models import (
     Organisation,
     Peer,
     PushFailure,
+    Status,
 )
 
 DEFAULT_INTERVAL = 300
@@ -93,8 +96,19 @@ class PeerReport:
         return data
 
 
-def add_peer(session: Session, secret_key: str, settings: PeerSettings) -> Peer:
-    """Create a peer link; its credentials are stored sealed."""
+def add_peer(
+    session: Session,
+    secret_key: str,
+    settings: PeerSettings,
+    *,
+    check: bool = False,
+    timeout: float = CHECK_TIMEOUT,
+) -> Peer:
+    """Create a peer link; its credentials are stored sealed.
+
+    With ``check`` the remote is asked first, as :func:`check_peer` does, and
+    nothing is saved unless it answers as the link needs.
+    """
     name = peer_name(settings.name)
     url = api_root_url(settings.url)
     remote_collection = settings.collection.strip()
@@ -107,8 +121,8 @@ def add_peer(session: Session, secret_key: str, settings: PeerSettings) -> Peer:
         direction = Direction(settings.direction)
     except ValueError:
         raise UnprocessableError(
-            "direction is one of pull, push, both",
-            details={"direction": ["One of pull, push, both."]},
+            f"unknown direction {settings.direction[:40]!r}; choose one of: pull, push, both",
+            details={"direction": ["Must be one of: pull, push, both."]},
         ) from None
     level = peer_max_tlp(settings.max_tlp, trusted_amber=settings.trusted_amber)
     if not 1 <= settings.interval <= 7 * 24 * 3600:
@@ -129,6 +143,16 @@ def add_peer(session: Session, secret_key: str, settings: PeerSettings) -> Peer:
                 f"account {account.name!r} must have the peer role",
                 details={"account": ["Must have the peer role."]},
             )
+    if check:
+        session.rollback()  # no transaction held open while the remote answers
+        check_link(
+            url,
+            remote_collection,
+            creds,
+            pulls=direction.pulls,
+            pushes=direction.pushes,
+            timeout=timeout,
+        )
     organisation = _organisation(session, settings.organisation, name)
     peer = Peer(
         name=name,
@@ -150,11 +174,54 @@ def add_peer(session: Session, secret_key: str, settings: PeerSettings) -> Peer:
     return peer
 
 
-def remove_peer(session: Session, name: str) -> None:
-    """Delete a peer link with its checkpoints and pending retries (objects stay)."""
+def check_peer(
+    session: Session, secret_key: str, name: str, timeout: float = CHECK_TIMEOUT
+) -> LinkCheck:
+    """Ask the remote of a saved peer what :func:`add_peer` asks before saving one."""
     peer = peer_named(session, name)
-    session.delete(peer)
-    session.commit()
+    url, collection, direction = (
+        peer.api_root_url,
+        peer.remote_collection,
+        Direction(peer.direction),
+    )
+    credentials = unseal(secret_key, peer.sealed_credentials) if peer.sealed_credentials else None
+    session.rollback()  # no transaction held open while the remote answers
+    return check_link(
+        url,
+        collection,
+        credentials or PeerCredentials(),
+        pulls=direction.pulls,
+        pushes=direction.pushes,
+        timeout=timeout,
+    )
+
+
+def _remove_unused_organisation(session: Session, org_id: int, peer_name: str) -> list[str]:
+    """Remove the organisation ``add_peer`` made for a removed link (named after
+    it, sector hub) when nothing else uses it: no account, no other link, no
+    object it brought, no status of a post. Returns what was removed."""
+    organisation = session.get(Organisation, org_id)
+    if organisation is None or not (
+        organisation.name == peer_name and organisation.sector == Sector.HUB.value
+    ):
+        return []
+    for column in (
+        Account.organisation_id,
+        Peer.organisation_id,
+        ObjectVersion.owner_organisation_id,
+        Status.organisation_id,
+    ):
+        if session.scalar(select(func.count()).where(column == org_id)):
+            session.rollback()
+            return []
+    session.delete(organisation)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Something not checked above still names it: it stays.
+        session.rollback()
+        return []
+    return [f"organisation {peer_name!r}"]
 
 
 def peer_named(session: Session, name: str) -> Peer:
@@ -324,10 +391,12 @@ def create_peer(
     settings: PeerSettings,
     *,
     meta: audit.RequestMeta | None = None,
+    check: bool = False,
+    timeout: float = CHECK_TIMEOUT,
 ) -> PeerReport:
-    """Create a peer link on behalf of a hub admin."""
+    """Create a peer link on behalf of a hub admin (asking the remote first with ``check``)."""
     require_hub_admin(viewer, "manage peers")
-    peer = add_peer(session, secret_key, settings)
+    peer = add_peer(session, secret_key, settings, check=check, timeout=timeout)
     audit.record(session, viewer, "peer.add", meta=meta, detail=peer.name)
     session.commit()
     return report(session, peer)
@@ -349,10 +418,14 @@ def peer_reports(session: Session, viewer: Viewer) -> list[PeerReport]:
 
 def delete_peer(
     session: Session, viewer: Viewer, name: str, *, meta: audit.RequestMeta | None = None
-) -> None:
-    """Remove a peer link on behalf of a hub admin."""
+) -> list[str]:
+    """Remove a peer link on behalf of a hub admin, with its checkpoints and
+    pending retries (the objects it brought stay), and the organisation made
+    for it if now unused; returns what went besides the link."""
     require_hub_admin(viewer, "manage peers")
     peer = peer_named(session, name)
+    organisation_id = peer.organisation_id
     audit.record(session, viewer, "peer.remove", meta=meta, detail=peer.name)
     session.delete(peer)
     session.commit()
+    return _remove_unused_organisation(session, organisation_id, name)

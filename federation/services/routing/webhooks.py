@@ -67,6 +67,8 @@ class DeliveryReport:
     delivered: int = 0
     retrying: int = 0
     failed: int = 0
+    # Why the deliveries that did not go through failed, one distinct reason each.
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,7 @@ def deliver_pending(
     send = send or http_post
     resolver = resolve or system_resolve
     delivered = retrying = failed = 0
+    reasons: dict[str, None] = {}
     for claimed in _claim(session, now or utcnow(), limit):
         error = _send(session, secret_key, claimed, send, timeout, resolver, allow_private)
         begin_write(session)
@@ -114,6 +117,7 @@ def deliver_pending(
             delivered += 1
         else:
             row.last_error = error[:500]
+            reasons[row.last_error] = None
             if row.attempts >= webhooks.MAX_ATTEMPTS or error == _NO_WEBHOOK:
                 row.state = "failed"
                 failed += 1
@@ -122,7 +126,7 @@ def deliver_pending(
                 retrying += 1
             log.warning("webhook delivery %s failed (attempt %s): %s", row.id, row.attempts, error)
         session.commit()
-    return DeliveryReport(delivered, retrying, failed)
+    return DeliveryReport(delivered, retrying, failed, tuple(reasons))
 
 
 @dataclass(frozen=True, slots=True)

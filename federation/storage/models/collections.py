@@ -29,6 +29,9 @@ class Collection(Base):
     """A TAXII collection and its sharing policy."""
 
     __tablename__ = "collections"
+    # Clients pick a collection by its title; two alike in one API root leave
+    # them guessing, so the database refuses the second.
+    __table_args__ = (UniqueConstraint("api_root_id", "title"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     api_root_id: Mapped[int] = mapped_column(ForeignKey("api_roots.id"), index=True)
