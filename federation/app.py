@@ -11,8 +11,9 @@ from werkzeug.exceptions import HTTPException
 from federation import api, ops, taxii
 from federation.config import instance_path, load_config
 from federation.domain.errors import FederationError
+from federation.taxii.blueprint import is_taxii_path
 from federation.taxii.errors import render_error as render_taxii_error
-from federation.web import db, observability
+from federation.web import connections, db, observability
 from federation.web.problems import render_problem
 
 
@@ -22,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(load_config(config))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     observability.init_app(app)
+    connections.init_app(app)
     db.init_app(app)
     taxii.init_app(app)
     api.init_app(app)
@@ -34,7 +36,7 @@ def _register_error_rendering(app: Flask) -> None:
     """Render every error once, in the wire format of the endpoint it came from."""
 
     def render(error: Exception) -> Response:
-        if request.path == "/taxii2" or request.path.startswith("/taxii2/"):
+        if is_taxii_path(request.path):
             return render_taxii_error(error)
         return render_problem(error)
 
