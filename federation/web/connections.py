@@ -7,8 +7,9 @@ server closes every connection, gunicorn drains at most 64 KiB and otherwise
 drops the connection after promising keep-alive, so a client's next request on
 it dies with "Remote end closed connection without response". Here, once for
 every response, the unread rest of the body is read and discarded, which
-leaves the connection clean on any server; a body too large for that gets ``Connection: close`` so clients retry on a new one
-(``federation serve`` makes gunicorn honour that header).
+leaves the connection clean on any server; a body too large for that gets
+``Connection: close`` so clients retry on a new one (``federation serve``
+makes gunicorn honour that header).
 """
 
 from __future__ import annotations

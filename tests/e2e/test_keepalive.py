@@ -34,6 +34,7 @@ PADDING = "x" * (200 * 1024)
 MAX_CONTENT_LENGTH = 1024 * 1024
 FLASK = Path(sys.executable).with_name("flask")
 STARTUP_TIMEOUT = 30.0
+ORG = "Example ISP"
 
 
 @dataclass(frozen=True)
@@ -49,25 +50,32 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, dict[str, str]]]:
+def hub(tmp_path_factory: pytest.TempPathFactory) -> tuple[Hub, dict[str, str]]:
     hub = Hub.in_folder(tmp_path_factory.mktemp("keepalive"))
     hub.run("db", "upgrade")
-    hub.run("org", "add", "Example ISP", "--sector", "isp")
-    hub.run("root", "add", "hub", "--title", "Keep-alive hub")
-    analyst = json.loads(
-        hub.run("account", "add", "analyst", "--org", "Example ISP", "--role", "analyst", "--json")
-        .stdout
+    hub.run_all(
+        [
+            ("org", "add", "Example ISP", "--sector", "isp"),
+            ("root", "add", "hub", "--title", "Hub"),
+        ],
+        check=True,
     )
-    reader = json.loads(
-        hub.run("account", "add", "reader", "--org", "Example ISP", "--role", "reader", "--json")
-        .stdout
+    analyst, reader, collection = hub.run_all(
+        [
+            ("account", "add", "analyst", "--org", ORG, "--role", "analyst", "--json"),
+            ("account", "add", "reader", "--org", ORG, "--role", "reader", "--json"),
+            ("collection", "add", "--root", "hub", "--title", "shared"),
+        ],
+        check=True,
     )
-    collection = hub.run("collection", "add", "--root", "hub", "--title", "shared").stdout.strip()
-    yield hub, {
-        "analyst": analyst["token"],
-        "reader": reader["token"],
-        "collection": collection,
-    }
+    return (
+        hub,
+        {
+            "analyst": json.loads(analyst.stdout)["token"],
+            "reader": json.loads(reader.stdout)["token"],
+            "collection": collection.stdout.strip(),
+        },
+    )
 
 
 def _target(url: str, state: dict[str, str]) -> Target:
@@ -97,8 +105,7 @@ def development_server(hub: tuple[Hub, dict[str, str]]) -> Iterator[Target]:
     stderr_path = folder.folder / "flask.stderr"
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
-            [str(FLASK), "--app", "federation.app:create_app", "run"]
-            + ["--host", "127.0.0.1", "--port", str(port), "--no-reload"],
+            [str(FLASK), "--app", "federation.app:create_app", "run", *_address(port)],
             env=folder.environ(FEDERATION_MAX_CONTENT_LENGTH=str(MAX_CONTENT_LENGTH)),
             cwd=folder.folder,
             stdout=subprocess.DEVNULL,
@@ -117,6 +124,10 @@ class _LimitedHub(Hub):
 
     def environ(self, **extra: str) -> dict[str, str]:
         return super().environ(FEDERATION_MAX_CONTENT_LENGTH=str(MAX_CONTENT_LENGTH), **extra)
+
+
+def _address(port: int) -> list[str]:
+    return ["--host", "127.0.0.1", "--port", str(port), "--no-reload"]
 
 
 def _wait(url: str, process: subprocess.Popen[bytes], stderr_path: Path) -> None:
