@@ -276,28 +276,47 @@ ORDER: dict[str, tuple[tuple[str, str, bool], ...]] = {
 def check_properties(obj: Obj, type_: str, label: str) -> None:
     """Check every property's name and value against the rules and :data:`FORMATS`."""
     formats = FORMATS.get(type_, _NO_FORMATS)
+    known = _KNOWN_NAMES
     for prop, value in obj.items():
-        if _PROPERTY_NAME.fullmatch(prop) is None:
-            raise InvalidObjectError(
-                f"{label} property name {quote(prop)} must be 3-250 characters of a-z, 0-9 and '_'"
-            )
         if value is None:
             raise bad(label, prop, "must not be null; leave an empty property out")
-        if isinstance(value, list) and not value:
+        if value.__class__ is list and not value:
             raise bad(label, prop, "must not be an empty list; leave an empty property out")
+        # The table's names are well-formed; any other is checked once, then known.
         check = formats.get(prop)
+        if check is None:
+            check = known.get(prop, _learn_name)
         if check is not None:
             check(value, label, prop)
-        elif prop.endswith("_bin"):
-            binary(value, label, prop)
-        elif prop.endswith("_hex"):
-            hexadecimal(value, label, prop)
     for early, late, strictly in ORDER.get(type_, ()):
         if early in obj and late in obj:
             first, last = parse_timestamp(obj[early]), parse_timestamp(obj[late])
             if last < first or (strictly and last == first):
                 relation = "later than" if strictly else "the same as or later than"
                 raise bad(label, late, f"must be {relation} '{early}'")
+
+
+# Property names already found well-formed, each with the format its suffix
+# implies (or None): the same few hundred names recur in every feed, so each is
+# matched against the name rule once. Bounded, so hostile input cannot grow it.
+_KNOWN_NAMES: dict[str, Check | None] = {}
+_KNOWN_NAMES_LIMIT = 4096
+
+
+def _learn_name(value: object, label: str, prop: str) -> object:
+    """Check a property name not seen before, remember it, and check the value by suffix."""
+    if _PROPERTY_NAME.fullmatch(prop) is None:
+        raise InvalidObjectError(
+            f"{label} property name {quote(prop)} must be 3-250 characters of a-z, 0-9 and '_'"
+        )
+    rule: Check | None = None
+    if prop.endswith("_bin"):
+        rule = binary
+    elif prop.endswith("_hex"):
+        rule = hexadecimal
+    if len(_KNOWN_NAMES) < _KNOWN_NAMES_LIMIT:
+        _KNOWN_NAMES[prop] = rule
+    return value if rule is None else rule(value, label, prop)
 
 
 def check_granular_markings(obj: Obj, value: object, label: str) -> None:
