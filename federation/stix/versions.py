@@ -25,9 +25,10 @@ def stix20_reason(container: Mapping[str, Any], objects: Sequence[Any]) -> str |
     """Why ``container`` (a bundle or TAXII envelope) holding ``objects`` is STIX 2.0, or None.
 
     A bundle that says ``"spec_version": "2.0"`` is 2.0. So is a container in
-    which no object says ``"2.1"`` while some object says ``"2.0"`` or is of a
-    type STIX 2.1 requires ``spec_version`` on and has none. One broken object
-    in a 2.1 envelope is not enough: it fails on its own.
+    which no object says ``"2.1"`` while some object says ``"2.0"``, or is a
+    whole object (id, created, modified) of a type STIX 2.1 requires
+    ``spec_version`` on, without one. One broken object in a 2.1 envelope is
+    not enough, nor is a fragment: those fail on their own.
     """
     if container.get("type") == "bundle" and container.get("spec_version") == "2.0":
         return "the bundle's spec_version is 2.0"
@@ -41,6 +42,10 @@ def stix20_reason(container: Mapping[str, Any], objects: Sequence[Any]) -> str |
         if evidence is None:
             if version == "2.0":
                 evidence = "objects with spec_version 2.0"
-            elif version is None and obj.get("type") in _DECLARING:
+            elif version is None and _shaped_like_20(obj):
                 evidence = "objects without spec_version"
     return evidence
+
+
+def _shaped_like_20(obj: Mapping[str, Any]) -> bool:
+    return obj.get("type") in _DECLARING and all(k in obj for k in ("id", "created", "modified"))
