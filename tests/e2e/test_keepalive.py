@@ -9,15 +9,18 @@ closed with ``Connection: close`` so the client opened a new one.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -222,3 +225,35 @@ def test_development_server_keeps_every_connection_usable_after_early_errors(
     development_server: Target,
 ) -> None:
     _every_early_error_keeps_the_session_working(development_server)
+
+
+def _huge_declared_body_closes_the_connection_cleanly(target: Target) -> None:
+    # Declared far over the limit, so the hub will not read it: the answer
+    # must say the connection closes, and close it, rather than promise
+    # keep-alive and drop it. No body is sent, so the close is a clean FIN.
+    url = urlsplit(target.objects)
+    credentials = base64.b64encode(":".join(target.analyst).encode()).decode()
+    head = (
+        f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+        f"Authorization: Basic {credentials}\r\nAccept: {TAXII}\r\nContent-Type: {TAXII}\r\n"
+        f"Content-Length: {3 * MAX_CONTENT_LENGTH}\r\n\r\n"
+    )
+    received = b""
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        while chunk := sock.recv(65536):
+            received += chunk
+    status_line, _, rest = received.partition(b"\r\n")
+    headers = rest.split(b"\r\n\r\n")[0].decode().lower().splitlines()
+    assert status_line.startswith(b"HTTP/1.1 413"), status_line
+    assert "connection: close" in headers, headers
+
+
+def test_gunicorn_says_connection_close_when_it_will_not_read_the_body(gunicorn: Target) -> None:
+    _huge_declared_body_closes_the_connection_cleanly(gunicorn)
+
+
+def test_development_server_says_connection_close_when_it_will_not_read_the_body(
+    development_server: Target,
+) -> None:
+    _huge_declared_body_closes_the_connection_cleanly(development_server)
