@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from federation.config import instance_path, load_config
 from federation.domain.errors import FederationError
-from federation.web import db, observability
+from federation.web import connections, db, observability
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, http: bool = True) -> Flask:
@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, http: bool = True) ->
     from federation import api, console, ops, taxii
 
     observability.init_app(app)
+    connections.init_app(app)
     taxii.init_app(app)
     api.init_app(app)
     ops.init_app(app)
@@ -43,11 +44,12 @@ def create_app(config: Mapping[str, Any] | None = None, *, http: bool = True) ->
 def _register_error_rendering(app: Flask) -> None:
     """Render every error once, in the wire format of the endpoint it came from."""
     from federation import console
+    from federation.taxii.blueprint import is_taxii_path
     from federation.taxii.errors import render_error as render_taxii_error
     from federation.web.problems import render_problem
 
     def render(error: Exception) -> ResponseReturnValue:
-        if request.path == "/taxii2" or request.path.startswith("/taxii2/"):
+        if is_taxii_path(request.path):
             return render_taxii_error(error)
         if request.blueprint == console.blueprint.console.name:
             return console.blueprint.render_error(error)

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.http import parse_options_header
 
 from federation.api.schemas import INT32_MAX, NoParameters
 from federation.domain.errors import (
@@ -28,6 +27,7 @@ from federation.domain.errors import (
 )
 from federation.domain.text import storable_text
 from federation.web.auth import current_viewer
+from federation.web.media import media_type
 
 JSON_MEDIA_TYPE = "application/json"
 View = TypeVar("View", bound=Callable[..., Response])
@@ -70,8 +70,7 @@ def _authenticate() -> None:
         current_viewer()
     _check_path()
     if request.method in ("POST", "PUT", "PATCH"):
-        mime, _ = parse_options_header(request.headers.get("Content-Type", ""))
-        if mime.lower() != JSON_MEDIA_TYPE:
+        if media_type(request.headers.get("Content-Type")).essence != JSON_MEDIA_TYPE:
             raise UnsupportedMediaTypeError(f"send the body as {JSON_MEDIA_TYPE}")
         # Before any view looks the resource up: an oversized body is refused
         # for its size, whatever it is sent to.

@@ -16,6 +16,9 @@ from federation.services.access import accounts
 from federation.services.access.collections import find_collection
 from federation.services.objects import transfer
 
+# Enough to see what is wrong; the rest would bury the summary line.
+_SHOWN_REJECTIONS = 20
+
 
 @click.command("import")
 @click.argument("file", type=click.File("rb"))
@@ -42,8 +45,11 @@ def import_command(file: IO[bytes], collection_key: str, account: str | None) ->
                 session, viewer, collection, objects, progress=bar.update
             )
     click.echo(f"{ok} stored or already held, {failed} rejected")
-    for failure in failures[:20]:
+    for failure in failures[:_SHOWN_REJECTIONS]:
         click.echo(f"  {failure.get('id') or '(no id)'}: {failure.get('message')}", err=True)
+    if len(failures) > _SHOWN_REJECTIONS:
+        left_out = len(failures) - _SHOWN_REJECTIONS
+        click.echo(f"  ... and {left_out} more rejections not shown", err=True)
     if failed:
         sys.exit(1)
 

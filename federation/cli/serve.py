@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
@@ -24,6 +26,37 @@ class _JsonLogger(Logger):  # type: ignore[misc]
             handler.setFormatter(JsonFormatter())
 
 
+# The request each gunicorn thread is serving: a worker thread runs the
+# pre_request hook and then the application for the same request.
+_serving = threading.local()
+
+
+def _remember_request(worker: Any, req: Any) -> None:
+    _serving.request = req
+
+
+def _honour_connection_close(app: Flask) -> Callable[..., Iterable[bytes]]:
+    """``app``, with its ``Connection: close`` acted on by gunicorn.
+
+    Gunicorn drops the hop-by-hop headers an application sets and decides
+    keep-alive itself; when the hub has left a request body unread because it
+    was too large to skip (``federation.web.connections``), the connection
+    must close, and say so, or the client's next request on it is lost.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if any(k.lower() == "connection" and v.lower() == "close" for k, v in headers):
+                request = getattr(_serving, "request", None)
+                if request is not None:
+                    request.force_close()
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return wsgi
+
+
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
     """Gunicorn running our factory; each worker builds its own app after the fork."""
 
@@ -37,8 +70,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             if key in self.cfg.settings:
                 self.cfg.set(key, value)
 
-    def load(self) -> Flask:
-        return create_app()
+    def load(self) -> Callable[..., Iterable[bytes]]:
+        return _honour_connection_close(create_app())
 
 
 @click.command("serve")
@@ -64,6 +97,7 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
             # Several hubs may run on one machine (tests, federation): no shared
             # control socket in the home directory.
             "control_socket_disable": True,
+            "pre_request": _remember_request,
         }
     ).run()
 

@@ -8,7 +8,6 @@ deeply nested list recurses).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -24,13 +23,14 @@ TypeRule = Callable[[Obj, str], None]
 MISSING: Final = object()
 QUOTE_LIMIT = 50
 
-TYPE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,248}[a-z0-9]", re.ASCII)
+# STIX 2.1 section 3.1: a letter first, no doubled hyphen (it would blur the
+# "--" that ends the type in an id); 3-250 characters, checked by the caller.
+TYPE_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*", re.ASCII)
 # RFC 4122 variant (8, 9, a or b in the fourth group); any version.
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
 UUID = re.compile(_UUID, re.ASCII)
 _IDENTIFIER = re.compile(rf"([a-z0-9][a-z0-9-]{{1,248}}[a-z0-9])--{_UUID}", re.ASCII)
 _MAX_IDENTIFIER_LENGTH = 250 + len("--") + 36
-_MAX_ADDRESS_LENGTH = 100
 _MAX_COUNT = 999_999_999
 
 
@@ -215,6 +215,9 @@ REQUIRED: dict[str, tuple[tuple[str, Check], ...]] = {
         ("extension_types", lambda v, label, prop: string_list(v, label, prop, nonempty=True)),
     ),
     "language-content": (("object_ref", identifier), ("contents", dictionary)),
+    # The value's format is in federation.stix.formats, as every SCO property's.
+    "ipv4-addr": (("value", string),),
+    "ipv6-addr": (("value", string),),
     "autonomous-system": (
         ("number", lambda v, label, prop: integer(v, label, prop, 0, 2**32 - 1)),
     ),
@@ -302,43 +305,27 @@ def _observed_data(obj: Obj, label: str) -> None:
 
 
 def _sighting(obj: Obj, label: str) -> None:
-    for prop in ("first_seen", "last_seen"):
-        if prop in obj:
-            timestamp(obj[prop], label, prop)
-    _later(obj, label, "first_seen", "last_seen", strictly=False)
+    # Its timestamps and references are in federation.stix.formats.
     if "count" in obj:
         integer(obj["count"], label, "count", 0, _MAX_COUNT)
-    for prop in ("observed_data_refs", "where_sighted_refs"):
-        if prop in obj:
-            identifier_list(obj[prop], label, prop)
 
 
 def _marking_definition(obj: Obj, label: str) -> None:
     if "definition_type" in obj:
-        kind = obj["definition_type"]
-        if kind not in ("statement", "tlp"):
-            raise bad(
-                label, "definition_type", f"must be 'statement' or 'tlp', got {describe(kind)}"
-            )
+        # Types beyond 'statement' and 'tlp' are only discouraged (STIX 2.1
+        # section 7.2.1.3 says SHOULD NOT), so a producer's own is accepted.
+        string(obj["definition_type"], label, "definition_type")
         dictionary(required(obj, label, "definition"), label, "definition")
     else:
         # TLP 2.0 and other modern markings carry their definition in an extension.
         required(obj, label, "extensions")
-
-
-def _address(version: int) -> TypeRule:
-    def rule(obj: Obj, label: str) -> None:
-        value = string(required(obj, label, "value"), label, "value")
-        try:
-            if len(value) > _MAX_ADDRESS_LENGTH:
-                raise ValueError
-            network = ipaddress.ip_network(value, strict=False)
-        except ValueError:
-            raise bad(label, "value", f"is not an IPv{version} address or CIDR block") from None
-        if network.version != version:
-            raise bad(label, "value", f"is not an IPv{version} address or CIDR block")
-
-    return rule
+    # A marking cannot mark itself (section 7.2.1).
+    own = obj["id"]
+    if own in obj.get("object_marking_refs", ()):
+        raise bad(label, "object_marking_refs", "must not name this marking-definition itself")
+    for marking in obj.get("granular_markings", ()):
+        if isinstance(marking, dict) and marking.get("marking_ref") == own:
+            raise bad(label, "granular_markings", "must not name this marking-definition itself")
 
 
 def _file(obj: Obj, label: str) -> None:
@@ -372,8 +359,6 @@ EXTRA: dict[str, TypeRule] = {
     "observed-data": _observed_data,
     "sighting": _sighting,
     "marking-definition": _marking_definition,
-    "ipv4-addr": _address(4),
-    "ipv6-addr": _address(6),
     "file": _file,
     "artifact": _artifact,
     "user-account": _has_own_property,

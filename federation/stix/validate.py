@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from federation.stix.formats import check_granular_markings, check_properties, hashes
 from federation.stix.properties import (
     EXTRA,
     MISSING,
@@ -85,6 +86,8 @@ SCO_TYPES = frozenset(
         "x509-certificate",
     }
 )
+# "YYYY-MM-DDTHH:MM:SS.sssZ": the shortest timestamp with milliseconds.
+_MILLISECOND_TIMESTAMP_LENGTH = 24
 # Types whose created and modified are both required; marking definitions
 # have no modified (they are immutable) and SCOs have neither.
 _VERSIONED = SDO_TYPES | SRO_TYPES | {"language-content", "extension-definition"}
@@ -117,7 +120,11 @@ def validate_object(obj: object) -> ValidatedObject:
     if not isinstance(obj, dict):
         raise InvalidObjectError(f"a STIX object must be a JSON object, got {describe(obj)}")
     type_ = required(obj, "STIX object", "type")
-    if not isinstance(type_, str) or len(type_) > 250 or TYPE_NAME.fullmatch(type_) is None:
+    if (
+        not isinstance(type_, str)
+        or not 3 <= len(type_) <= 250
+        or TYPE_NAME.fullmatch(type_) is None
+    ):
         raise InvalidObjectError(
             "STIX object 'type' must be 3-250 characters of a-z, 0-9 and '-', "
             f"got {describe(type_)}"
@@ -162,6 +169,11 @@ def validate_object(obj: object) -> ValidatedObject:
         modified = timestamp(obj["modified"], label, "modified")
     if created is not None and modified is not None and modified < created:
         raise bad(label, "modified", "must be the same as or later than 'created'")
+    if not is_sco and type_ != "marking-definition":
+        # STIX 2.1 section 3.2: versions are told apart to the millisecond.
+        for prop in ("created", "modified"):
+            if prop in obj and len(obj[prop]) < _MILLISECOND_TIMESTAMP_LENGTH:
+                raise bad(label, prop, "must be precise to the millisecond (e.g. '...:48.000Z')")
 
     _check_common(obj, label)
     for prop, check in REQUIRED.get(type_, ()):
@@ -169,6 +181,7 @@ def validate_object(obj: object) -> ValidatedObject:
     extra = EXTRA.get(type_)
     if extra is not None:
         extra(obj, label)
+    check_properties(obj, type_, label)
 
     return ValidatedObject(
         id=id_,
@@ -201,10 +214,12 @@ def _check_common(obj: Obj, label: str) -> None:
                 raise bad(
                     label, "external_references", "entries must each have a string 'source_name'"
                 )
+            if "hashes" in reference:
+                hashes(reference["hashes"], label, "external_references")
     if (value := obj.get("object_marking_refs", MISSING)) is not MISSING:
         identifier_list(value, label, "object_marking_refs", "marking-definition")
     if (value := obj.get("granular_markings", MISSING)) is not MISSING:
-        dict_list(value, label, "granular_markings")
+        check_granular_markings(obj, value, label)
     if (value := obj.get("extensions", MISSING)) is not MISSING:
         for extension in dictionary(value, label, "extensions").values():
             if not isinstance(extension, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from federation.taxii import api_roots, collections, discovery, manifest, objects, status
-from federation.taxii.blueprint import taxii
+from federation.taxii.blueprint import refuse_redirects, taxii
 
 
 def init_app(app: Flask) -> None:
@@ -13,3 +13,4 @@ def init_app(app: Flask) -> None:
     # Import for their route registrations on the blueprint.
     _ = (api_roots, collections, discovery, manifest, objects, status)
     app.register_blueprint(taxii)
+    app.before_request(refuse_redirects)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_options_header
-
 from federation.domain.errors import FederationError
+from federation.web.media import accepted, media_type
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+_TAXII_ESSENCE = "application/taxii+json"
 
 
 class NotAcceptableError(FederationError):
@@ -21,28 +20,25 @@ class UnsupportedMediaTypeError(FederationError):
     title = "Unsupported media type"
 
 
-def check_accept(accept: MIMEAccept) -> None:
+def check_accept(header: str | None) -> None:
     """The client must accept TAXII 2.1 JSON.
 
-    A missing header or ``*/*`` accepts anything (RFC 9110); a TAXII media type
-    with another version, or only unrelated types, is a 406.
+    A missing header or ``*/*`` accepts anything (RFC 9110 section 12.5.1); an
+    empty header accepts nothing, and a TAXII media type with another version,
+    or only unrelated types, is a 406 too (TAXII 2.1 section 1.6.8).
     """
-    if not accept:
+    choices = accepted(header)
+    if choices is None:
         return
-    for value, quality in accept:
-        if quality <= 0:
-            continue
-        mime, options = parse_options_header(value)
-        mime = mime.lower()
-        if mime in ("*/*", "application/*"):
+    for choice in choices:
+        if choice.essence in ("*/*", "application/*"):
             return
-        if mime == "application/taxii+json" and options.get("version", "2.1") == "2.1":
+        if choice.is_(_TAXII_ESSENCE, version="2.1"):
             return
     raise NotAcceptableError(f"this server speaks only {TAXII_MEDIA_TYPE}")
 
 
-def check_content_type(value: str | None) -> None:
+def check_content_type(header: str | None) -> None:
     """A request body must be TAXII 2.1 JSON (version optional); anything else is a 415."""
-    mime, options = parse_options_header(value or "")
-    if mime.lower() != "application/taxii+json" or options.get("version", "2.1") != "2.1":
+    if not media_type(header).is_(_TAXII_ESSENCE, version="2.1"):
         raise UnsupportedMediaTypeError(f"send the body as {TAXII_MEDIA_TYPE}")

@@ -10,6 +10,7 @@ from federation.domain.errors import BadRequestError, UnprocessableError
 from federation.services.access.collections import collection_for
 from federation.services.objects import ingest, query
 from federation.services.objects.present import present, pseudonym
+from federation.stix.versions import STIX20_MESSAGE, stix20_reason
 from federation.taxii.blueprint import taxii, taxii_response
 from federation.taxii.paging import (
     DELETE_PARAMS,
@@ -123,6 +124,9 @@ def _envelope_objects(raw: bytes) -> list[Any]:
         raise UnprocessableError("the envelope's 'objects' must be a list of STIX objects")
     if not objects:
         raise UnprocessableError("the envelope holds no objects")
+    reason = stix20_reason(body, objects)
+    if reason is not None:
+        raise UnprocessableError(STIX20_MESSAGE.format(reason=reason))
     return objects
 
 

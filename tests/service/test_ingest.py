@@ -149,7 +149,8 @@ def test_the_same_instant_written_differently_is_the_same_version(
 ) -> None:
     obj = indicator(modified="2024-01-01T00:00:00.000Z")
     add(db, analyst, collection, [obj])
-    add(db, analyst, collection, [{**obj, "modified": "2024-01-01T00:00:00Z"}])
+    status = add(db, analyst, collection, [{**obj, "modified": "2024-01-01T00:00:00.000000Z"}])
+    assert status.success_count == 1
     assert row_count(db, collection) == 1
 
 

@@ -15,16 +15,25 @@ from federation.services.access.collections import CollectionAccess
 from federation.services.objects.ingest import AuditAs, add_objects
 from federation.services.objects.present import present
 from federation.services.objects.query import get_objects
+from federation.stix.versions import STIX20_MESSAGE, stix20_reason
 from federation.storage.models import Collection
 
 
 def bundle_objects(document: Any) -> list[Any]:
-    """The objects of a STIX bundle, a TAXII envelope or a bare list."""
+    """The objects of a STIX 2.1 bundle, a TAXII envelope or a bare list.
+
+    A STIX 2.0 bundle is refused whole (``UnprocessableError``), never half-imported.
+    """
     if isinstance(document, list):
-        return document
-    if isinstance(document, dict) and isinstance(document.get("objects"), list):
-        return list(document["objects"])
-    raise UnprocessableError("expected a STIX bundle or TAXII envelope with an 'objects' list")
+        objects, container = document, {}
+    elif isinstance(document, dict) and isinstance(document.get("objects"), list):
+        objects, container = list(document["objects"]), document
+    else:
+        raise UnprocessableError("expected a STIX bundle or TAXII envelope with an 'objects' list")
+    reason = stix20_reason(container, objects)
+    if reason is not None:
+        raise UnprocessableError(STIX20_MESSAGE.format(reason=reason))
+    return objects
 
 
 def import_objects(
