@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from werkzeug.test import TestResponse
+
 from federation.taxii.media import TAXII_MEDIA_TYPE
 
 ROOT = "hub"
+PROBLEM = "application/problem+json"
 
 
 @dataclass(frozen=True)
@@ -60,3 +63,19 @@ def indicator(
 
 def project_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+def assert_problem(response: TestResponse, status: int | None) -> dict[str, Any]:
+    """The body of a problem JSON answer (RFC 9457) with ``status``, or any 4xx when None."""
+    text = response.get_data(as_text=True)
+    if status is None:
+        assert 400 <= response.status_code < 500, text
+    else:
+        assert response.status_code == status, text
+    assert response.headers["Content-Type"] == PROBLEM
+    body: dict[str, Any] = response.get_json()
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    assert body["status"] == response.status_code
+    assert body["title"]
+    assert body["detail"]
+    return body
