@@ -5,6 +5,10 @@ and factories for members and collections.
 Services own their transactions and commit, and several tests need real
 commits (concurrent writers, live servers), so each test starts from empty
 tables rather than rolling back a savepoint.
+
+Under pytest-xdist each worker has a database of its own: a fresh SQLite file
+in its temporary folder, or on PostgreSQL the named database with the worker
+id appended (``test`` becomes ``test_gw0``), created when missing.
 """
 
 from __future__ import annotations
@@ -31,14 +35,38 @@ from tests.helpers import ROOT, Member
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def _worker_database(url: str) -> str:
+    """This xdist worker's own database beside the one ``url`` names (the same outside xdist)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    named = make_url(url)
+    return named.set(database=f"{named.database}_{worker}").render_as_string(hide_password=False)
+
+
 def _postgres_unavailable(url: str) -> str | None:
+    """Why the PostgreSQL pass cannot run, or None after making sure ``url``'s database exists.
+
+    The database is created through the server's maintenance database
+    (``postgres``) when missing; nothing else on the server is touched.
+    """
+    named = make_url(url)
     try:
-        engine = create_engine(url, connect_args={"connect_timeout": 5})
+        engine = create_engine(
+            named.set(database="postgres"),
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": 5},
+        )
         with engine.connect() as connection:
-            connection.execute(text("select 1"))
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": named.database}
+            )
+            if not exists:
+                quoted = engine.dialect.identifier_preparer.quote(named.database or "")
+                connection.execute(text(f"CREATE DATABASE {quoted}"))
         engine.dispose()
     except Exception as exc:
-        return f"PostgreSQL at {make_url(url).render_as_string(hide_password=True)}: {exc}"
+        return f"PostgreSQL at {named.render_as_string(hide_password=True)}: {exc}"
     return None
 
 
@@ -55,6 +83,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database migrated once for the whole run, with Alembic."""
     url = os.environ.get("FEDERATION_TEST_DATABASE_URL")
     if url:
+        url = _worker_database(url)
         problem = _postgres_unavailable(url)
         if problem:
             message = f"the PostgreSQL test pass needs a database: {problem}"
