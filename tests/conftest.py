@@ -33,6 +33,25 @@ from federation.web.db import database
 from tests.helpers import ROOT, Member
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Session fixtures that start live servers: the tests using one share an xdist worker.
+_SHARED_SERVERS = ("fleet", "live_hub")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group tests for ``pytest -n N --dist loadgroup`` (``make test``).
+
+    A module's tests stay on one worker, so module fixtures are built once;
+    the tests on a session's live servers stay on one worker, so the servers
+    start once per run rather than once per worker.
+    """
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        used = getattr(item, "fixturenames", ())
+        server = next((name for name in _SHARED_SERVERS if name in used), None)
+        item.add_marker(pytest.mark.xdist_group(server or item.nodeid.split("::")[0]))
 
 
 def _worker_database(url: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,29 @@ from federation.taxii.media import TAXII_MEDIA_TYPE
 
 ROOT = "hub"
 PROBLEM = "application/problem+json"
+TIME_SCALE_VARIABLE = "FEDERATION_TEST_TIME_SCALE"
+
+
+def _time_scale() -> float:
+    raw = os.environ.get(TIME_SCALE_VARIABLE, "1")
+    try:
+        scale = float(raw)
+    except ValueError:
+        scale = 0.0
+    if not scale > 0:
+        raise ValueError(f"{TIME_SCALE_VARIABLE} must be a positive number, not {raw!r}")
+    return scale
+
+
+# Read once, here only: a slow or busy machine (or many xdist workers) sets
+# FEDERATION_TEST_TIME_SCALE=3 to give every wall-clock window of the tests
+# three times as long, instead of each test guessing what a slow machine needs.
+TIME_SCALE = _time_scale()
+
+
+def scaled(seconds: float) -> float:
+    """A wall-clock window of the tests (a timeout, deadline or wait) times the time scale."""
+    return seconds * TIME_SCALE
 
 
 @dataclass(frozen=True)

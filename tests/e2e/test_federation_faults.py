@@ -22,6 +22,7 @@ import requests
 from tests.e2e.faulty_proxy import Fault, FaultyProxy
 from tests.e2e.federation_hubs import FederationHub
 from tests.e2e.fleet import Fleet, PeerLink
+from tests.helpers import scaled
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +31,7 @@ OBJECTS = 330
 PAGE = 100
 # Seconds the sync processes of this test wait for an answer (the setting
 # PEER_TIMEOUT, 30 s by default), so a stall past the timeout costs seconds.
-PEER_TIMEOUT = 2
+PEER_TIMEOUT = max(2, round(scaled(2)))
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def _failed_pass(
 
 
 def _metrics(hub: FederationHub) -> str:
-    answer = requests.get(f"{hub.url}/metrics", timeout=30)
+    answer = requests.get(f"{hub.url}/metrics", timeout=scaled(30))
     answer.raise_for_status()
     return answer.text
 
