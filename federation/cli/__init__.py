@@ -9,7 +9,7 @@ import click
 from flask.cli import FlaskGroup
 
 from federation.app import create_app
-from federation.cli import admin, audit, data, db, demo, peers, routing, serve
+from federation.cli import admin, audit, data, db, demo, peers, routing, schemas, serve
 from federation.config import ConfigError
 
 # Click >= 8.2 reports a bare group invocation (which shows its help) as a usage error.
@@ -67,7 +67,7 @@ def cli() -> None:
     """Operate a Federation hub."""
 
 
-for module in (admin, audit, data, db, demo, peers, routing, serve):
+for module in (admin, audit, data, db, demo, peers, routing, schemas, serve):
     module.register(cli)
 
 
