@@ -22,7 +22,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from federation import create_app
 from federation.services.access import accounts, collections
@@ -64,28 +64,37 @@ def _worker_database(url: str) -> str:
 
 
 def _postgres_unavailable(url: str) -> str | None:
-    """Why the PostgreSQL pass cannot run, or None after making sure ``url``'s database exists.
+    """Why the PostgreSQL pass cannot run, or None once ``url``'s database exists.
 
-    The database is created through the server's maintenance database
-    (``postgres``) when missing; nothing else on the server is touched.
+    A missing database is created through the server's maintenance database
+    (``postgres``); nothing else on the server is touched.
     """
     named = make_url(url)
+    if _unreachable(named) is None:
+        return None
+    maintenance = named.set(database="postgres")
+    problem = _unreachable(maintenance, create=named.database)
+    if problem is None:
+        return None
+    return f"PostgreSQL at {named.render_as_string(hide_password=True)}: {problem}"
+
+
+def _unreachable(url: URL, *, create: str | None = None) -> str | None:
+    """None if ``url`` answers (after creating the database ``create`` if missing), else why not."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
     try:
-        engine = create_engine(
-            named.set(database="postgres"),
-            isolation_level="AUTOCOMMIT",
-            connect_args={"connect_timeout": 5},
-        )
         with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
             exists = connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": named.database}
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": create}
             )
-            if not exists:
-                quoted = engine.dialect.identifier_preparer.quote(named.database or "")
+            if create and not exists:
+                quoted = engine.dialect.identifier_preparer.quote(create)
                 connection.execute(text(f"CREATE DATABASE {quoted}"))
-        engine.dispose()
     except Exception as exc:
-        return f"PostgreSQL at {named.render_as_string(hide_password=True)}: {exc}"
+        return str(exc)
+    finally:
+        engine.dispose()
     return None
 
 

@@ -1,4 +1,4 @@
-"""``federation openapi``: the REST API's OpenAPI document, as published in ``schemas/openapi.json``."""
+"""``federation openapi``: the REST API's OpenAPI document, as in ``schemas/openapi.json``."""
 
 from __future__ import annotations
 
