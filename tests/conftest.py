@@ -40,9 +40,10 @@ _SHARED_SERVERS = ("fleet", "live_hub")
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Group tests for ``pytest -n N --dist loadgroup`` (``make test``).
 
-    A module's tests stay on one worker, so module fixtures are built once;
-    the tests on a session's live servers stay on one worker, so the servers
-    start once per run rather than once per worker.
+    The tests on a session's live servers stay on one worker, so the servers
+    start once per run rather than once per worker; a module with fixtures of
+    module scope (a hub of its own, say) stays on one worker, so they are built
+    once. Every other test goes wherever a worker is free.
     """
     if not config.pluginmanager.hasplugin("xdist"):
         return
@@ -50,8 +51,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.get_closest_marker("xdist_group") is not None:
             continue
         used = getattr(item, "fixturenames", ())
-        server = next((name for name in _SHARED_SERVERS if name in used), None)
-        item.add_marker(pytest.mark.xdist_group(server or item.nodeid.split("::")[0]))
+        group = next((name for name in _SHARED_SERVERS if name in used), None)
+        if group is None and _uses_module_fixtures(item):
+            group = item.nodeid.split("::")[0]
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _uses_module_fixtures(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        definition.scope == "module"
+        for definitions in info.name2fixturedefs.values()
+        for definition in definitions
+    )
 
 
 def _worker_database(url: str) -> str:
