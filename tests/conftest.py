@@ -37,6 +37,8 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _SHARED_SERVERS = ("fleet", "live_hub")
 
 
+# First: xdist's own hook turns the group markers into node ids, so it must see them.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Group tests for ``pytest -n N --dist loadgroup`` (``make test``).
 
