@@ -3,19 +3,26 @@
 The defaults give a working SQLite hub in the instance folder (see
 :func:`instance_path`); the secret key is generated on first use and kept in
 ``<instance>/secret_key`` (mode 0600) so tokens stay valid across restarts.
+The TOML file is checked against the JSON Schema the hub publishes,
+``schemas/config.schema.json``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
 import tomllib
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 ENV_PREFIX = "FEDERATION_"
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.json"
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
@@ -153,7 +160,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
     unknown = sorted(k for k in data if k.upper() not in DEFAULTS)
     if unknown:
         raise ConfigError(f"unknown setting {unknown[0]!r} in {path}")
+    errors = sorted(_schema().iter_errors(data), key=lambda e: [str(p) for p in e.path])
+    if errors:
+        key = ".".join(str(part) for part in errors[0].path)
+        raise ConfigError(f"setting {key!r} in {path}: {errors[0].message}")
     return {k.upper(): v for k, v in data.items()}
+
+
+@cache
+def _schema() -> Draft202012Validator:
+    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
 def _positive_int(key: str, value: Any) -> int:

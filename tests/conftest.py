@@ -5,6 +5,10 @@ and factories for members and collections.
 Services own their transactions and commit, and several tests need real
 commits (concurrent writers, live servers), so each test starts from empty
 tables rather than rolling back a savepoint.
+
+Under pytest-xdist each worker has a database of its own: a fresh SQLite file
+in its temporary folder, or on PostgreSQL the named database with the worker
+id appended (``test`` becomes ``test_gw0``), created when missing.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from federation import create_app
 from federation.services.access import accounts, collections
@@ -29,16 +33,85 @@ from federation.web.db import database
 from tests.helpers import ROOT, Member
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Session fixtures that start live servers: the tests using one share an xdist worker.
+_SHARED_SERVERS = ("fleet", "live_hub")
+
+
+# First: xdist's own hook turns the group markers into node ids, so it must see them.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group tests for ``pytest -n N --dist loadgroup`` (``make test``).
+
+    The tests on a session's live servers stay on one worker, so the servers
+    start once per run rather than once per worker; a module with fixtures of
+    module scope (a hub of its own, say) stays on one worker, so they are built
+    once. Every other test goes wherever a worker is free.
+    """
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        used = getattr(item, "fixturenames", ())
+        group = next((name for name in _SHARED_SERVERS if name in used), None)
+        if group is None and _uses_module_fixtures(item):
+            group = item.nodeid.split("::")[0]
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _uses_module_fixtures(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        definition.scope == "module"
+        for definitions in info.name2fixturedefs.values()
+        for definition in definitions
+    )
+
+
+def _worker_database(url: str) -> str:
+    """This xdist worker's own database beside the one ``url`` names (the same outside xdist)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    named = make_url(url)
+    return named.set(database=f"{named.database}_{worker}").render_as_string(hide_password=False)
 
 
 def _postgres_unavailable(url: str) -> str | None:
+    """Why the PostgreSQL pass cannot run, or None once ``url``'s database exists.
+
+    A missing database is created through the server's maintenance database
+    (``postgres``); nothing else on the server is touched.
+    """
+    named = make_url(url)
+    if _unreachable(named) is None:
+        return None
+    maintenance = named.set(database="postgres")
+    problem = _unreachable(maintenance, create=named.database)
+    if problem is None:
+        return None
+    return f"PostgreSQL at {named.render_as_string(hide_password=True)}: {problem}"
+
+
+def _unreachable(url: URL, *, create: str | None = None) -> str | None:
+    """None if ``url`` answers (after creating the database ``create`` if missing), else why not."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
     try:
-        engine = create_engine(url, connect_args={"connect_timeout": 5})
         with engine.connect() as connection:
-            connection.execute(text("select 1"))
-        engine.dispose()
+            connection.execute(text("SELECT 1"))
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": create}
+            )
+            if create and not exists:
+                quoted = engine.dialect.identifier_preparer.quote(create)
+                connection.execute(text(f"CREATE DATABASE {quoted}"))
     except Exception as exc:
-        return f"PostgreSQL at {make_url(url).render_as_string(hide_password=True)}: {exc}"
+        return str(exc)
+    finally:
+        engine.dispose()
     return None
 
 
@@ -55,6 +128,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database migrated once for the whole run, with Alembic."""
     url = os.environ.get("FEDERATION_TEST_DATABASE_URL")
     if url:
+        url = _worker_database(url)
         problem = _postgres_unavailable(url)
         if problem:
             message = f"the PostgreSQL test pass needs a database: {problem}"

@@ -118,9 +118,9 @@ def _reply(status: str, reply: dict[str, Any], schemas: dict[str, Any]) -> Reply
 
 
 def _parameter(parameter: dict[str, Any]) -> Field:
-    return _field(
-        parameter["name"], parameter["in"], parameter["schema"], bool(parameter.get("required"))
-    )
+    # OpenAPI puts a parameter's description beside its schema, not in it.
+    spec = {**parameter["schema"], "description": parameter.get("description", "")}
+    return _field(parameter["name"], parameter["in"], spec, bool(parameter.get("required")))
 
 
 def _properties(schema: dict[str, Any], where: str) -> list[Field]:

@@ -1,9 +1,11 @@
 """The OpenAPI 3.1 document of the REST API, built from the routes and their marshmallow schemas.
 
 Each view declares its schemas with :func:`operation`; the document walks the
-app's URL map, so it lists exactly the routes that exist. A small converter
-turns marshmallow fields into JSON Schema: type, nullability, required, enums
-(``OneOf``), lengths and ranges.
+app's URL map, so it lists exactly the routes that exist. apispec's marshmallow
+plugin turns the schemas into JSON Schema; :class:`_Converter` teaches it what
+our schemas state beyond marshmallow's own validators (rules written in Python
+that name their JSON Schema keywords, several patterns that must all hold, and
+``x-checked`` for what no keyword can say).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from flask import Response, current_app, jsonify
-from marshmallow import Schema, fields, missing, validate
+from marshmallow import Schema, fields, validate
 
 from federation.api.blueprint import JSON_MEDIA_TYPE, api, is_public, load_query, public
 from federation.api.schemas import INT32_MAX, NoParameters, Problem, RequestSchema
@@ -86,37 +91,37 @@ def get_openapi() -> Response:
 
 def build_document() -> dict[str, Any]:
     """The OpenAPI document for the current app's API routes."""
-    components: dict[str, Any] = {}
-    paths: dict[str, Any] = {}
+    spec = APISpec(
+        title=current_app.config.get("TITLE", "Federation"),
+        version="1",
+        openapi_version="3.1.0",
+        plugins=[_Plugin()],
+        security=[{"basic": []}, {"bearer": []}],
+    )
+    spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Problem", schema=Problem)
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.endpoint.startswith(f"{api.name}."):
             continue
         op = _operations.get(_key(current_app.view_functions[rule.endpoint]))
         if op is None:
             continue
-        path = _PATH_PARAMETER.sub(r"{\2}", rule.rule)
+        operations = {}
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            doc = _operation(rule.rule, op, components)
+            doc = _operation(rule.rule, op)
             if is_public(rule.endpoint):
                 doc["security"] = []
-            paths.setdefault(path, {})[method.lower()] = doc
-    components["Problem"] = schema_to_json_schema(Problem(), components)
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": current_app.config.get("TITLE", "Federation"), "version": "1"},
-        "security": [{"basic": []}, {"bearer": []}],
-        "paths": paths,
-        "components": {
-            "schemas": dict(sorted(components.items())),
-            "securitySchemes": {
-                "basic": {"type": "http", "scheme": "basic"},
-                "bearer": {"type": "http", "scheme": "bearer"},
-            },
-        },
-    }
+            operations[method.lower()] = doc
+        spec.path(path=_PATH_PARAMETER.sub(r"{\2}", rule.rule), operations=operations)
+    document = spec.to_dict()
+    components = document["components"]
+    components["schemas"] = dict(sorted(components["schemas"].items()))
+    return document
 
 
-def _operation(rule: str, op: Operation, components: dict[str, Any]) -> dict[str, Any]:
+def _operation(rule: str, op: Operation) -> dict[str, Any]:
+    """One operation in apispec's input form: schema classes stand where their JSON Schema goes."""
     parameters: list[dict[str, Any]] = [
         {
             "name": name,
@@ -127,19 +132,10 @@ def _operation(rule: str, op: Operation, components: dict[str, Any]) -> dict[str
         for converter, name in _PATH_PARAMETER.findall(rule)
     ]
     if op.query is not None:
-        for name, field in op.query().load_fields.items():
-            parameters.append(
-                {
-                    "name": field.data_key or name,
-                    "in": "query",
-                    "required": field.required,
-                    "schema": field_to_json_schema(field, components),
-                }
-            )
-    problem = {_PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        parameters.append({"in": "query", "schema": op.query})
     success: dict[str, Any] = {"description": "Success"}
     if op.response is not None:
-        success["content"] = {op.media_type: {"schema": _ref(op.response(), components)}}
+        success["content"] = {op.media_type: {"schema": op.response}}
     elif op.media_type != JSON_MEDIA_TYPE:
         success["content"] = {op.media_type: {"schema": {"type": "string"}}}
     doc: dict[str, Any] = {
@@ -147,105 +143,91 @@ def _operation(rule: str, op: Operation, components: dict[str, Any]) -> dict[str
         "parameters": parameters,
         "responses": {
             str(op.status): success,
-            "default": {"description": "Problem details", "content": problem},
+            "default": {
+                "description": "Problem details",
+                "content": {_PROBLEM_MEDIA_TYPE: {"schema": Problem}},
+            },
         },
     }
     if op.body is not None:
         doc["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _ref(op.body(), components)}},
+            "content": {"application/json": {"schema": op.body}},
         }
     return doc
 
 
-def schema_to_json_schema(schema: Schema, components: dict[str, Any]) -> dict[str, Any]:
-    """A JSON Schema object for ``schema``; nested schemas go into ``components``."""
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    for name, field in schema.fields.items():
-        key = field.data_key or name
-        properties[key] = field_to_json_schema(field, components)
-        if field.required:
-            required.append(key)
-    doc: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        doc["required"] = required
-    if isinstance(schema, RequestSchema):
-        doc["additionalProperties"] = False
-    # Rules of the whole schema, written in Python (validates_schema), say here what they check.
-    doc.update(getattr(schema, "json_schema", {}))
-    if schema.__doc__:
-        doc["description"] = " ".join(schema.__doc__.split())
-    return doc
+class _Converter(OpenAPIConverter):
+    """apispec's converter, with what our schemas and fields say beyond marshmallow's."""
+
+    def init_attribute_functions(self) -> None:
+        super().init_attribute_functions()  # type: ignore[no-untyped-call]
+        # Our rules replace apispec's single-pattern step: a field may have
+        # several patterns (all must hold) and validators that name their
+        # JSON Schema keywords. Nullability stays last, since it reads the type.
+        self.attribute_functions = [
+            self.validators2properties if f == self.field2pattern else f
+            for f in self.attribute_functions
+            if f != self.field2nullable
+        ]
+        self.attribute_functions += [self.checked2properties, self.field2nullable]
+
+    def field2type_and_format(self, field: fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
+        found: dict[str, Any] = super().field2type_and_format(field, **kwargs)
+        if not found and not isinstance(field, (fields.Raw, fields.Nested)):
+            # A field class of ours (a cursor, say) reads text from a query or body.
+            found = {"type": "string"}
+        return found
+
+    def validators2properties(self, field: fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
+        """Patterns, and the keywords of validators written in Python (see ``described``)."""
+        ret: dict[str, Any] = kwargs["ret"]
+        found: dict[str, Any] = {}
+        for validator in field.validators:
+            described: dict[str, Any] | None = getattr(validator, "json_schema", None)
+            if described is None and isinstance(validator, validate.Regexp):
+                described = {"pattern": validator.regex.pattern}
+            for key, value in (described or {}).items():
+                if key in ("pattern", "anyOf", "not") and (key in found or key in ret):
+                    # Several rules of one kind must all hold.
+                    found.setdefault("allOf", []).append({key: value})
+                else:
+                    found[key] = value
+        return found
+
+    def checked2properties(self, field: fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
+        """``x-checked``: a rule no JSON Schema keyword states (a cursor this
+        server issued, an address that parses, a collection the caller may
+        write), named so clients know a well-formed value may still be refused."""
+        checked = field.metadata.get("checked")
+        return {"x-checked": checked} if checked else {}
+
+    def field2nullable(self, field: fields.Field[Any], ret: dict[str, Any]) -> dict[str, Any]:
+        # OpenAPI 3.1 is JSON Schema: null joins the type, or a reference is one of two.
+        if not field.allow_none:
+            return {}
+        if "$ref" in ret:
+            return {"anyOf": [{"$ref": ret.pop("$ref")}, {"type": "null"}]}
+        if "type" in ret:
+            kinds = ret["type"] if isinstance(ret["type"], list) else [ret["type"]]
+            return {"type": [*kinds, "null"]}
+        return {}
+
+    def schema2jsonschema(self, schema: Any) -> dict[str, Any]:
+        doc: dict[str, Any] = super().schema2jsonschema(schema)  # type: ignore[no-untyped-call]
+        instance = schema if isinstance(schema, Schema) else schema()
+        # apispec closes every schema that refuses unknown fields; marshmallow
+        # refuses them by default, yet only request schemas are closed on
+        # purpose (replies may grow fields).
+        doc.pop("additionalProperties", None)
+        if isinstance(instance, RequestSchema):
+            doc["additionalProperties"] = False
+        # Rules of the whole schema, written in Python (validates_schema), say here what they check.
+        doc.update(getattr(instance, "json_schema", {}))
+        if type(instance).__doc__:
+            doc["description"] = " ".join(str(type(instance).__doc__).split())
+        return doc
 
 
-def field_to_json_schema(field: fields.Field[Any], components: dict[str, Any]) -> dict[str, Any]:
-    """A JSON Schema for one marshmallow field."""
-    doc: dict[str, Any]
-    if isinstance(field, fields.Nested):
-        doc = _ref(field.schema, components)
-    elif isinstance(field, fields.List):
-        doc = {"type": "array", "items": field_to_json_schema(field.inner, components)}
-    elif isinstance(field, fields.Dict):
-        doc = {"type": "object"}
-    elif isinstance(field, fields.Boolean):
-        doc = {"type": "boolean"}
-    elif isinstance(field, fields.Integer):
-        doc = {"type": "integer"}
-    elif isinstance(field, fields.Float):
-        doc = {"type": "number"}
-    elif isinstance(field, fields.DateTime):
-        doc = {"type": "string", "format": "date-time"}
-    elif isinstance(field, fields.UUID):
-        doc = {"type": "string", "format": "uuid"}
-    else:
-        doc = {"type": "string"}
-    for validator in field.validators:
-        for key, value in _validator_to_json_schema(validator, doc.get("type")).items():
-            if key in ("pattern", "anyOf", "not") and key in doc:
-                # Several rules of one kind must all hold.
-                doc.setdefault("allOf", []).append({key: value})
-            else:
-                doc[key] = value
-    if field.load_default is not missing and not callable(field.load_default):
-        doc["default"] = field.load_default
-    if field.allow_none and "type" in doc:
-        doc["type"] = [doc["type"], "null"]
-    description = field.metadata.get("description")
-    if description:
-        doc["description"] = description
-    # A rule no JSON Schema keyword states (a cursor this server issued, an
-    # address that parses, a collection the caller may write): named for
-    # clients, which then know a well-formed value may still be refused.
-    checked = field.metadata.get("checked")
-    if checked:
-        doc["x-checked"] = checked
-    return doc
-
-
-def _validator_to_json_schema(validator: object, kind: object) -> dict[str, Any]:
-    described: dict[str, Any] | None = getattr(validator, "json_schema", None)
-    if described is not None:
-        return described
-    if isinstance(validator, validate.Regexp):
-        return {"pattern": validator.regex.pattern}
-    if isinstance(validator, validate.OneOf):
-        return {"enum": list(validator.choices)}
-    if isinstance(validator, validate.Length):
-        prefix = "Items" if kind == "array" else "Length"
-        bounds = {f"min{prefix}": validator.min, f"max{prefix}": validator.max}
-        return {key: value for key, value in bounds.items() if value is not None}
-    if isinstance(validator, validate.Range):
-        low = "minimum" if validator.min_inclusive else "exclusiveMinimum"
-        high = "maximum" if validator.max_inclusive else "exclusiveMaximum"
-        bounds = {low: validator.min, high: validator.max}
-        return {key: value for key, value in bounds.items() if value is not None}
-    return {}
-
-
-def _ref(schema: Schema, components: dict[str, Any]) -> dict[str, Any]:
-    name = type(schema).__name__.removesuffix("Schema")
-    if name not in components:
-        components[name] = {}  # placeholder: breaks cycles while the schema converts
-        components[name] = schema_to_json_schema(schema, components)
-    return {"$ref": f"#/components/schemas/{name}"}
+class _Plugin(MarshmallowPlugin):
+    Converter = _Converter

@@ -55,6 +55,8 @@ class RequestSchema(Schema):
 
 
 def _bound(field: fields.Field[Any]) -> None:
+    # Idempotent: a schema instance's fields are shallow copies sharing their
+    # validator lists with the class, so each instantiation binds them again.
     if isinstance(field, fields.List):
         _bound(field.inner)
     elif isinstance(field, fields.Integer):
@@ -70,10 +72,10 @@ def _bound(field: fields.Field[Any]) -> None:
                     max=INT32_MAX if high is None else None,
                 )
             )
-    elif isinstance(field, fields.DateTime):
+    elif isinstance(field, fields.DateTime) and in_utc_range not in field.validators:
         field.validators.append(in_utc_range)
     elif isinstance(field, fields.String) and not any(
-        validator is printable for validator in field.validators
+        validator is printable or validator is no_nul for validator in field.validators
     ):
         field.validators.append(no_nul)
 

@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "keys": (("keys",), "The secret key: fingerprint and rotation."),
     "export": (("data",), "Write every visible version in a collection as one STIX bundle."),
     "import": (("data",), "Add the objects of a STIX bundle FILE to a collection."),
+    "openapi": (
+        ("schemas",),
+        "Print the REST API's OpenAPI document (what `make schemas` checks in).",
+    ),
     "org": (("admin", "members", "routing"), "Member organisations."),
     "peer": (("peers",), "Remote TAXII 2.1 servers this hub pulls from and pushes to."),
     "root": (("catalog",), "TAXII API roots."),

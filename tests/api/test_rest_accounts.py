@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from werkzeug.test import TestResponse
 
 from federation.storage.database import Database
 from federation.storage.models import Account, Token
 from federation.taxii.media import TAXII_MEDIA_TYPE
 from tests.conftest import Factory
-from tests.helpers import Member
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.headers["Content-Type"] == PROBLEM
-    body: dict[str, Any] = response.get_json()
-    assert body["status"] == status
-    assert body["title"]
-    assert body["detail"]
-    return body
+from tests.helpers import Member, assert_problem
 
 
 def bearer(token: str) -> dict[str, str]:

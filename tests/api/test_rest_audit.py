@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from tests.conftest import Factory
-from tests.helpers import Member, indicator, objects_url
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.headers["Content-Type"] == PROBLEM
-    body: dict[str, Any] = response.get_json()
-    assert body["status"] == status
-    assert body["title"]
-    assert body["detail"]
-    return body
+from tests.helpers import Member, assert_problem, indicator, objects_url
 
 
 def org_id(client: FlaskClient, member: Member) -> int:

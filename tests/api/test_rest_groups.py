@@ -5,22 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from tests.conftest import Factory
-from tests.helpers import ROOT, Member
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.headers["Content-Type"] == PROBLEM
-    body: dict[str, Any] = response.get_json()
-    assert body["status"] == status
-    assert body["title"]
-    assert body["detail"]
-    return body
+from tests.helpers import ROOT, Member, assert_problem
 
 
 def create_group(client: FlaskClient, hub: Member, name: str = "trusted") -> dict[str, Any]:

@@ -25,9 +25,8 @@ from federation.storage.base import Base
 from federation.storage.database import Database
 from tests.api.incident_helpers import report
 from tests.conftest import Factory
-from tests.helpers import Member
+from tests.helpers import Member, assert_problem
 
-PROBLEM = "application/problem+json"
 NUL = "bad\u0000text"
 SURROGATE = "bad\ud800text"
 _PATH_PARAMETER = re.compile(r"{(\w+)}")
@@ -114,20 +113,6 @@ def stored(db: Database) -> dict[str, int]:
             table.name: session.scalar(select(func.count()).select_from(table)) or 0
             for table in Base.metadata.sorted_tables
         }
-
-
-def assert_problem(response: TestResponse, status: int | None) -> dict[str, Any]:
-    """A problem JSON (RFC 9457) with ``status``, or any 4xx when ``status`` is None."""
-    text = response.get_data(as_text=True)
-    if status is None:
-        assert 400 <= response.status_code < 500, text
-    else:
-        assert response.status_code == status, text
-    assert response.headers["Content-Type"] == PROBLEM
-    body: dict[str, Any] = response.get_json()
-    assert {"type", "title", "status", "detail"} <= body.keys()
-    assert body["status"] == response.status_code
-    return body
 
 
 def send(

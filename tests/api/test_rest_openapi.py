@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
+from federation.api.accounts import AccountCreateSchema
+from federation.cli import cli
 from tests.conftest import Factory
+from tests.helpers import project_root
+
+PUBLISHED = project_root() / "schemas" / "openapi.json"
 
 
 def document(client: FlaskClient, factory: Factory) -> dict[str, Any]:
@@ -108,3 +116,38 @@ def test_every_reference_in_the_openapi_document_resolves(
     found = refs(doc)
     assert found
     assert found <= names
+
+
+def test_making_a_request_schema_again_adds_no_rules_to_its_fields() -> None:
+    # Schema instances share their fields' validator lists with the class: a
+    # rule added at binding must not pile up once per request.
+    first = AccountCreateSchema().fields["role"].validators
+    for _ in range(3):
+        AccountCreateSchema()
+    assert AccountCreateSchema().fields["role"].validators == first
+    assert len(first) == 2
+
+
+def test_each_rule_of_a_field_is_documented_once(client: FlaskClient, factory: Factory) -> None:
+    doc = document(client, factory)
+    role = doc["components"]["schemas"]["AccountCreate"]["properties"]["role"]
+    assert role["pattern"] == "^[^\\x00]*$"
+    assert "allOf" not in role
+
+
+def test_the_checked_in_document_is_the_one_the_app_serves(
+    client: FlaskClient, factory: Factory
+) -> None:
+    published = json.loads(PUBLISHED.read_text())
+    assert published == document(client, factory), "schemas/openapi.json is stale: `make schemas`"
+
+
+def test_make_schemas_writes_exactly_the_checked_in_text(tmp_path: Path) -> None:
+    written = tmp_path / "openapi.json"
+    result = CliRunner().invoke(cli, ["openapi", "--output", str(written)])
+    assert result.exit_code == 0, result.output
+    assert written.read_text() == PUBLISHED.read_text()
+    assert (
+        "federation openapi --output schemas/openapi.json"
+        in (project_root() / "Makefile").read_text()
+    )

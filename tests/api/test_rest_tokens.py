@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from werkzeug.test import TestResponse
 
 from federation.services.access import accounts
 from federation.storage.database import Database
 from federation.storage.models import AuditEvent, Token
 from federation.taxii.media import TAXII_MEDIA_TYPE
 from tests.conftest import Factory
+from tests.helpers import assert_problem
 
-PROBLEM = "application/problem+json"
 TOKEN_FIELDS = {
     "id",
     "account",
@@ -27,16 +25,6 @@ TOKEN_FIELDS = {
     "revoked_at",
     "last_used_at",
 }
-
-
-def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.headers["Content-Type"] == PROBLEM
-    body: dict[str, Any] = response.get_json()
-    assert body["status"] == status
-    assert body["title"]
-    assert body["detail"]
-    return body
 
 
 def bearer(token: str) -> dict[str, str]:

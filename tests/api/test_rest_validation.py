@@ -13,24 +13,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from werkzeug.test import TestResponse
 
 from federation.api.blueprint import is_public
 from federation.storage.database import Database
 from federation.storage.models import Account, Organisation, Token
 from tests.conftest import Factory
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.headers["Content-Type"] == PROBLEM
-    body: dict[str, Any] = response.get_json()
-    assert body["status"] == status
-    assert body["title"]
-    assert body["detail"]
-    return body
+from tests.helpers import assert_problem
 
 
 def stored_rows(db: Database) -> list[int]:

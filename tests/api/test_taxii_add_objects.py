@@ -215,7 +215,12 @@ def test_status_resource_is_404_for_another_organisation(
     assert assert_taxii_error(hidden, 404) == assert_taxii_error(unknown, 404)
 
 
-@pytest.mark.parametrize("status_id", [str(uuid.uuid4()), "not-a-uuid", "0" * 500])
+# Fixed ids: xdist workers must collect the same test names.
+@pytest.mark.parametrize(
+    "status_id",
+    [str(uuid.uuid4()), "not-a-uuid", "0" * 500],
+    ids=["unknown-uuid", "not-a-uuid", "too-long"],
+)
 def test_unknown_status_is_404(
     client: FlaskClient, member: Member, collection: str, status_id: str
 ) -> None:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.helpers import scaled
+
 # The console script installed next to the interpreter running the tests.
 FEDERATION = Path(sys.executable).with_name("federation")
 # What hubs under test expect from a Prometheus scraper.
@@ -65,16 +67,19 @@ class Hub:
         """Run independent commands side by side (each one pays the interpreter's start-up)."""
         processes = [(list(args), self.start(*args)) for args in commands]
         results = []
+        # Every process is waited for before any is judged, so none is left
+        # running with its pipes open when one fails.
         for args, process in processes:
             try:
-                stdout, stderr = process.communicate(timeout=60)
+                stdout, stderr = process.communicate(timeout=scaled(60))
             except subprocess.TimeoutExpired:
                 process.kill()
                 stdout, stderr = process.communicate()
-            result = subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
-            if check and result.returncode != 0:
+            results.append(subprocess.CompletedProcess(args, process.returncode, stdout, stderr))
+        for result in results if check else []:
+            if result.returncode != 0:
+                command = " ".join(result.args)
                 raise AssertionError(
-                    f"federation {' '.join(args)} exited {result.returncode}:\n{stderr}"
+                    f"federation {command} exited {result.returncode}:\n{result.stderr}"
                 )
-            results.append(result)
         return results

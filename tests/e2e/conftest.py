@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from tests.cli.console import FEDERATION, Hub
+from tests.helpers import scaled
 
 if TYPE_CHECKING:
     from tests.e2e.fleet import Fleet
@@ -30,8 +31,8 @@ ORG = "Example ISP"
 OTHER_ORG = "National Police"
 # The second collection: readable and writable by the other organisation only.
 POLICE_ONLY = ("--read", OTHER_ORG, "--write", OTHER_ORG)
-STARTUP_TIMEOUT = 30.0
-SHUTDOWN_TIMEOUT = 10.0
+STARTUP_TIMEOUT = scaled(30.0)
+SHUTDOWN_TIMEOUT = scaled(10.0)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], stderr_path:
                 pytrace=False,
             )
         try:
-            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+            if requests.get(f"{url}/healthz", timeout=scaled(2)).status_code == 200:
                 return
         except requests.ConnectionError:
             pass

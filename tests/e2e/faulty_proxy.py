@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import urlsplit
 
+from tests.helpers import scaled
+
 # Headers that describe one hop, not the message (RFC 9110 section 7.6.1);
 # Content-Length is recomputed because the body is re-sent whole or cut.
 _HOP_BY_HOP = frozenset(
@@ -35,7 +37,7 @@ _HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
-UPSTREAM_TIMEOUT = 60.0
+UPSTREAM_TIMEOUT = scaled(60.0)
 
 
 class Fault(enum.Enum):
@@ -153,7 +155,7 @@ class FaultyProxy:
         self._released.set()
         self._server.shutdown()
         self._server.server_close()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=scaled(5))
 
     def _fault_for(self, method: str, path: str) -> Fault | None:
         with self._lock:

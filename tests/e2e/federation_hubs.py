@@ -29,8 +29,9 @@ from taxii2client.v21 import Collection, as_pages
 from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
 from tests.cli.console import FEDERATION, Hub
 from tests.e2e.conftest import Credentials
+from tests.helpers import scaled
 
-COMMAND_TIMEOUT = 120.0
+COMMAND_TIMEOUT = scaled(120.0)
 TLP_LEVELS = tuple(level.label for level in Tlp)
 Version = tuple[str, str]
 
@@ -147,7 +148,7 @@ class FederationHub:
     def query(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         """Run a read-only query on the hub's SQLite database (the hub keeps running)."""
         uri = f"file:{self.database}?mode=ro"
-        with closing(sqlite3.connect(uri, uri=True, timeout=30)) as connection:
+        with closing(sqlite3.connect(uri, uri=True, timeout=scaled(30))) as connection:
             return list(connection.execute(sql, params))
 
     def stored_versions(self, title: str) -> list[tuple[str, str]]:

@@ -25,11 +25,12 @@ import requests
 from taxii2client.v21 import Collection, as_pages
 
 from tests.e2e.conftest import _free_port
+from tests.helpers import scaled
 
 MEDALLION = Path(sys.executable).with_name("medallion")
 TAXII_21 = "application/taxii+json;version=2.1"
 STIX_21 = "application/stix+json;version=2.1"
-STARTUP_TIMEOUT = 30.0
+STARTUP_TIMEOUT = scaled(30.0)
 API_ROOT = "federation-interop"
 
 
@@ -144,7 +145,7 @@ def medallion_server(
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=scaled(10))
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -160,7 +161,7 @@ def _wait_until_up(server: Medallion, process: subprocess.Popen[bytes], log: Pat
                 f"{server.url}/taxii2/",
                 auth=(server.user, server.password),
                 headers={"Accept": TAXII_21},
-                timeout=2,
+                timeout=scaled(2),
             )
             if answer.status_code == 200:
                 return

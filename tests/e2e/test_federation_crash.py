@@ -21,12 +21,13 @@ import pytest
 from tests.e2e.faulty_proxy import FaultyProxy
 from tests.e2e.federation_hubs import FederationHub
 from tests.e2e.fleet import Fleet, PeerLink
+from tests.helpers import scaled
 
 pytestmark = pytest.mark.e2e
 
 TITLE = "crash"
 COUNT = 3000
-DEADLINE = 60.0
+DEADLINE = scaled(60.0)
 
 
 @pytest.fixture
@@ -85,7 +86,7 @@ def test_worker_killed_mid_pull_and_restarted_loses_nothing_and_repeats_nothing(
         assert second.poll() is None, second.communicate()
         time.sleep(0.1)
     os.killpg(second.pid, signal.SIGTERM)
-    assert second.wait(timeout=30) == 0, "the worker stops cleanly on SIGTERM"
+    assert second.wait(timeout=scaled(30)) == 0, "the worker stops cleanly on SIGTERM"
 
     stored = Counter(stix_id for stix_id, _ in a.stored_versions(TITLE))
     assert stored == expected

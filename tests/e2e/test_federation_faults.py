@@ -23,6 +23,7 @@ from tests.cli.console import METRICS_AUTH
 from tests.e2e.faulty_proxy import Fault, FaultyProxy
 from tests.e2e.federation_hubs import FederationHub
 from tests.e2e.fleet import Fleet, PeerLink
+from tests.helpers import scaled
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +32,7 @@ OBJECTS = 330
 PAGE = 100
 # Seconds the sync processes of this test wait for an answer (the setting
 # PEER_TIMEOUT, 30 s by default), so a stall past the timeout costs seconds.
-PEER_TIMEOUT = 2
+PEER_TIMEOUT = max(2, round(scaled(2)))
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def _failed_pass(
 
 
 def _metrics(hub: FederationHub) -> str:
-    answer = requests.get(f"{hub.url}/metrics", headers=METRICS_AUTH, timeout=30)
+    answer = requests.get(f"{hub.url}/metrics", headers=METRICS_AUTH, timeout=scaled(30))
     answer.raise_for_status()
     return answer.text
 

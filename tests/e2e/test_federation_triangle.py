@@ -20,15 +20,16 @@ import pytest
 
 from tests.e2e.faulty_proxy import Exchange, FaultyProxy
 from tests.e2e.fleet import Fleet, PeerLink
+from tests.helpers import scaled
 
 pytestmark = pytest.mark.e2e
 
 TITLE = "triangle"
 HUBS = ("a", "b", "c")
 INTERVAL = 1
-DEADLINE = 60.0
+DEADLINE = scaled(60.0)
 # Long enough for every link to poll at least twice on its 1 s interval.
-QUIET_WINDOW = 3.0
+QUIET_WINDOW = scaled(3.0)
 
 
 @pytest.fixture
@@ -102,7 +103,7 @@ def test_triangle_of_workers_converges_on_one_set_of_versions_and_goes_quiet(
 
     for worker in workers:
         os.killpg(worker.pid, signal.SIGTERM)
-    assert [worker.wait(timeout=30) for worker in workers] == [0, 0, 0]
+    assert [worker.wait(timeout=scaled(30)) for worker in workers] == [0, 0, 0]
     for name in HUBS:
         stored = Counter(stix_id for stix_id, _ in fleet[name].stored_versions(TITLE))
         assert set(stored) == expected[name]

@@ -18,7 +18,7 @@ from taxii2client.v21 import ApiRoot, Collection, Server, Status, as_pages
 
 from tests.cli.console import METRICS_AUTH
 from tests.e2e.conftest import Credentials, LiveHub
-from tests.helpers import indicator
+from tests.helpers import indicator, scaled
 
 pytestmark = pytest.mark.e2e
 
@@ -215,7 +215,7 @@ def test_reader_account_may_read_but_not_add(live_hub: LiveHub) -> None:
 
 
 def test_unauthenticated_request_is_challenged(live_hub: LiveHub) -> None:
-    response = requests.get(live_hub.discovery_url, headers={"Accept": TAXII}, timeout=10)
+    response = requests.get(live_hub.discovery_url, headers={"Accept": TAXII}, timeout=scaled(10))
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Basic ")
     assert response.headers["Content-Type"] == TAXII
@@ -225,15 +225,15 @@ def test_unauthenticated_request_is_challenged(live_hub: LiveHub) -> None:
         live_hub.discovery_url,
         auth=("isp-analyst", "fed_wrong"),
         headers={"Accept": TAXII},
-        timeout=10,
+        timeout=scaled(10),
     )
     assert wrong.status_code == 401
     assert "WWW-Authenticate" in wrong.headers
 
 
 def test_operations_endpoints_answer(live_hub: LiveHub) -> None:
-    assert requests.get(f"{live_hub.url}/healthz", timeout=10).status_code == 200
-    ready = requests.get(f"{live_hub.url}/readyz", timeout=10)
+    assert requests.get(f"{live_hub.url}/healthz", timeout=scaled(10)).status_code == 200
+    ready = requests.get(f"{live_hub.url}/readyz", timeout=scaled(10))
     assert ready.status_code == 200
     assert ready.json()["status"] == "ok"
 
@@ -247,9 +247,13 @@ def test_metrics_aggregate_requests_and_ingest_across_workers(
         session.auth = analyst.basic
         # Several requests, so both workers very likely serve some.
         for _ in range(6):
-            posted = session.post(url, headers=headers, json=envelope(indicator()), timeout=10)
+            posted = session.post(
+                url, headers=headers, json=envelope(indicator()), timeout=scaled(10)
+            )
             assert posted.status_code == 202
-        text = requests.get(f"{live_hub.url}/metrics", headers=METRICS_AUTH, timeout=10).text
+        text = requests.get(
+            f"{live_hub.url}/metrics", headers=METRICS_AUTH, timeout=scaled(10)
+        ).text
 
     requests_total = _samples(text, "federation_http_requests_total")
     posts = sum(
@@ -273,11 +277,13 @@ def test_every_response_carries_a_request_id_that_the_json_log_records(
     live_hub: LiveHub, analyst: Credentials
 ) -> None:
     responses = [
-        requests.get(f"{live_hub.url}/healthz", timeout=10),
-        requests.get(live_hub.discovery_url, timeout=10),
-        requests.get(live_hub.discovery_url, auth=analyst.basic, timeout=10),
-        requests.get(f"{live_hub.root_url}collections/nope/", auth=analyst.basic, timeout=10),
-        requests.get(f"{live_hub.url}/no-such-page", timeout=10),
+        requests.get(f"{live_hub.url}/healthz", timeout=scaled(10)),
+        requests.get(live_hub.discovery_url, timeout=scaled(10)),
+        requests.get(live_hub.discovery_url, auth=analyst.basic, timeout=scaled(10)),
+        requests.get(
+            f"{live_hub.root_url}collections/nope/", auth=analyst.basic, timeout=scaled(10)
+        ),
+        requests.get(f"{live_hub.url}/no-such-page", timeout=scaled(10)),
     ]
     assert [r.status_code for r in responses] == [200, 401, 200, 404, 404]
     ids = [r.headers.get("X-Request-ID") for r in responses]
@@ -285,7 +291,9 @@ def test_every_response_carries_a_request_id_that_the_json_log_records(
     assert len(set(ids)) == len(ids)
 
     chosen = f"e2e-{uuid.uuid4().hex}"
-    echoed = requests.get(f"{live_hub.url}/healthz", headers={"X-Request-ID": chosen}, timeout=10)
+    echoed = requests.get(
+        f"{live_hub.url}/healthz", headers={"X-Request-ID": chosen}, timeout=scaled(10)
+    )
     assert echoed.headers["X-Request-ID"] == chosen
 
     entries = [json.loads(line) for line in live_hub.log_lines()]
@@ -312,7 +320,9 @@ def test_poller_sees_every_object_once_while_two_members_write(
             session.auth = member.basic
             for _ in range(15):
                 objects = [indicator() for _ in range(4)]
-                response = session.post(url, headers=headers, json=envelope(*objects), timeout=30)
+                response = session.post(
+                    url, headers=headers, json=envelope(*objects), timeout=scaled(30)
+                )
                 if response.status_code == 202:
                     posted.extend((o["id"], o["modified"]) for o in objects)
                 else:
@@ -324,7 +334,7 @@ def test_poller_sees_every_object_once_while_two_members_write(
         """One page from where the last one ended; whether the server has more."""
         nonlocal added_after
         params = {"limit": "100", **({"added_after": added_after} if added_after else {})}
-        response = session.get(url, headers=headers, params=params, timeout=30)
+        response = session.get(url, headers=headers, params=params, timeout=scaled(30))
         if response.status_code != 200:
             errors.append(f"GET {response.status_code}: {response.text[:200]}")
             return False

@@ -21,6 +21,7 @@ import requests
 
 from tests.cli.console import Hub
 from tests.e2e.conftest import Credentials, _credentials, serve_hub
+from tests.helpers import scaled
 
 pytestmark = pytest.mark.e2e
 
@@ -153,7 +154,7 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Probe]:
             json={"objects": list(objects.values())},
             headers={"Accept": TAXII, "Content-Type": TAXII},
             auth=poster.basic,
-            timeout=30,
+            timeout=scaled(30),
         )
         assert response.status_code == 202, response.text
         assert response.json()["success_count"] == len(objects), response.text
@@ -208,7 +209,7 @@ def _rest_responses(probe: Probe, creds: Credentials) -> Iterator[requests.Respo
 def _getter(creds: Credentials, accept: str) -> Any:
     def get(url: str, params: dict[str, Any] | None = None) -> requests.Response:
         return requests.get(
-            url, params=params, headers={"Accept": accept}, auth=creds.basic, timeout=30
+            url, params=params, headers={"Accept": accept}, auth=creds.basic, timeout=scaled(30)
         )
 
     return get

@@ -10,6 +10,7 @@ import pytest
 
 from federation.domain.sealing import PeerCredentials
 from federation.peers.client import RemoteError, remote_collection
+from tests.helpers import scaled
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +40,7 @@ def server() -> Iterator[Callable[[Behaviour], str]]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
-    listener.settimeout(10)
+    listener.settimeout(scaled(10))
     threads: list[threading.Thread] = []
 
     def start(behaviour: Behaviour) -> str:
@@ -59,10 +60,10 @@ def server() -> Iterator[Callable[[Behaviour], str]]:
     yield start
     listener.close()
     for thread in threads:
-        thread.join(timeout=5)
+        thread.join(timeout=scaled(5))
 
 
-def fetch(url: str, timeout: float = 5.0) -> None:
+def fetch(url: str, timeout: float = scaled(5.0)) -> None:
     credentials = PeerCredentials(user="hub-a", password="secret-in-no-message")
     with remote_collection(url, "c", credentials, timeout) as remote:
         remote.get_page(None, 10)

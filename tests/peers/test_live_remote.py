@@ -14,6 +14,7 @@ from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
 from federation.storage.models import ObjectVersion
 from federation.taxii.media import TAXII_MEDIA_TYPE
 from tests.e2e.conftest import LiveHub
+from tests.helpers import scaled
 from tests.peers.conftest import LocalHub, named
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +26,7 @@ def post_remote(live: LiveHub, *documents: dict[str, Any]) -> None:
         json={"objects": list(documents)},
         headers={"Accept": TAXII_MEDIA_TYPE, "Content-Type": TAXII_MEDIA_TYPE},
         auth=live.accounts["analyst"].basic,
-        timeout=30,
+        timeout=scaled(30),
     )
     assert response.status_code == 202
     assert response.json()["failure_count"] == 0
@@ -37,7 +38,7 @@ def remote_names(live: LiveHub) -> set[str]:
         params={"limit": 1000},
         headers={"Accept": TAXII_MEDIA_TYPE},
         auth=live.accounts["officer"].basic,
-        timeout=30,
+        timeout=scaled(30),
     )
     return {o.get("name", "") for o in response.json().get("objects", [])}
 

@@ -13,6 +13,7 @@ from federation.domain.errors import ConflictError
 from federation.services.peering import leases, worker
 from federation.storage.base import utcnow
 from federation.storage.models import Peer
+from tests.helpers import scaled
 from tests.peers.conftest import SECRET, FakeRemote, LocalHub, named
 
 
@@ -127,13 +128,13 @@ def test_the_worker_syncs_due_peers_and_stops_when_asked(hub: LocalHub, remote: 
     )
 
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + scaled(10)
     while time.monotonic() < deadline and not (
         hub.peer("first")["last_success"] and hub.peer("second")["last_success"]
     ):
         time.sleep(0.05)
     stop.set()
-    thread.join(timeout=10)
+    thread.join(timeout=scaled(10))
 
     assert not thread.is_alive()
     assert remote.received_names() == ["pulled by the worker", "pushed by the worker"]
@@ -158,7 +159,7 @@ def test_racing_workers_never_hold_the_same_peer_at_once(hub: LocalHub) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=scaled(30))
 
     assert all(len(owners) == 1 for owners in won.values()), won
 
@@ -208,14 +209,14 @@ def test_two_workers_share_the_peers_without_overlapping(
     ]
     for thread in workers:
         thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + scaled(20)
     while time.monotonic() < deadline and not all(
         hub.peer(f"peer-{i}")["last_success"] for i in range(6)
     ):
         time.sleep(0.05)
     stop.set()
     for thread in workers:
-        thread.join(timeout=10)
+        thread.join(timeout=scaled(10))
 
     assert overlaps == []
     assert all(hub.peer(f"peer-{i}")["last_success"] for i in range(6))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.console import FEDERATION, Hub
+from tests.helpers import scaled
 
 pytestmark = pytest.mark.e2e
 
@@ -40,9 +41,9 @@ def test_the_worker_stops_cleanly_on_sigterm_and_sigint(
             stderr=stderr,
         )
     try:
-        wait_for(log, "worker started", process, timeout=60)
+        wait_for(log, "worker started", process, timeout=scaled(60))
         process.send_signal(signum)
-        assert process.wait(timeout=15) == 0
+        assert process.wait(timeout=scaled(15)) == 0
     finally:
         if process.poll() is None:
             process.kill()

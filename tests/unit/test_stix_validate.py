@@ -344,16 +344,17 @@ def test_object_without_id_is_rejected() -> None:
     [
         None,
         12,
-        f"malware--{uuid.uuid4()}",  # prefix is not the type
-        f"indicator-{uuid.uuid4()}",  # single hyphen
-        f"indicator--{uuid.uuid4().hex}",  # UUID without hyphens
-        f"indicator--{{{uuid.uuid4()}}}",  # UUID in braces
-        f"indicator--urn:uuid:{uuid.uuid4()}",
+        # Random UUIDs under fixed ids: xdist workers must collect the same names.
+        pytest.param(f"malware--{uuid.uuid4()}", id="prefix-is-not-the-type"),
+        pytest.param(f"indicator-{uuid.uuid4()}", id="single-hyphen"),
+        pytest.param(f"indicator--{uuid.uuid4().hex}", id="uuid-without-hyphens"),
+        pytest.param(f"indicator--{{{uuid.uuid4()}}}", id="uuid-in-braces"),
+        pytest.param(f"indicator--urn:uuid:{uuid.uuid4()}", id="urn"),
         "indicator--not-a-uuid",
         "indicator--00000000-0000-0000-0000-000000000000",  # nil UUID: not RFC 4122 variant
         "indicator--12345678-1234-4234-c234-123456789abc",  # Microsoft variant
-        f"indicator--{uuid.uuid4()}x",
-        f"indicator--{uuid.uuid4()}\n",
+        pytest.param(f"indicator--{uuid.uuid4()}x", id="trailing-character"),
+        pytest.param(f"indicator--{uuid.uuid4()}\n", id="trailing-newline"),
         pytest.param("indicator--" + "a" * 1_000_000, id="huge"),
     ],
 )
