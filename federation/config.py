@@ -54,7 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "SIGNIN_LOCK_MINUTES": 15,
     # Keys SECRET_KEY had before a rotation: tokens hashed under them still
     # authenticate, and `federation keys rotate` re-seals what they encrypted.
-    "PREVIOUS_SECRET_KEYS": (),
+    "PREVIOUS_SECRET_KEYS": [],
     # /metrics names peers and their errors: it answers only a request that
     # carries this token as a Bearer token, and nobody while it is unset.
     "METRICS_TOKEN": None,
