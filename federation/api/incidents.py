@@ -34,8 +34,9 @@ from federation.domain.visibility import Viewer
 from federation.domain.vocabulary import SERVICES_PROPERTY
 from federation.services.incidents import followup, reads, reports, stats
 from federation.services.incidents.reports import Incident
+from federation.services.objects.ingest import AuditAs
 from federation.storage.incidents import IncidentFilter
-from federation.web.audit import audit_read, audit_write
+from federation.web.audit import audit_read, audit_write, request_meta
 from federation.web.auth import current_viewer
 from federation.web.db import db_session
 
@@ -81,9 +82,10 @@ def create_incident() -> Response:
     viewer = _reporter()
     report = load_body(IncidentCreateSchema())
     session = db_session()
-    stix_id = reports.create_incident(session, viewer, report, _secret())
+    stix_id = reports.create_incident(
+        session, viewer, report, _secret(), audit_as=_audited("api.create_incident")
+    )
     incident = reads.get_incident(session, viewer, stix_id, _secret())
-    _audit_write("api.create_incident", incident)
     location = url_for(".get_incident", incident_id=stix_id)
     return reply(IncidentDetailSchema(), detail(incident), 201, location)
 
@@ -162,8 +164,9 @@ def update_incident(incident_id: str) -> Response:
     # An incident the caller cannot see is a 404 whatever the body says.
     target = followup.find_target(session, viewer, incident_id, _secret())
     changes = load_body(IncidentPatchSchema())
-    incident = followup.update_incident(session, viewer, target, changes, _secret())
-    _audit_write("api.update_incident", incident)
+    incident = followup.update_incident(
+        session, viewer, target, changes, _secret(), audit_as=_audited("api.update_incident")
+    )
     return reply(IncidentDetailSchema(), detail(incident))
 
 
@@ -179,8 +182,9 @@ def create_sighting(incident_id: str) -> Response:
     session, viewer = db_session(), _reporter()
     target = followup.find_target(session, viewer, incident_id, _secret())
     data = load_body(SightingCreateSchema())
-    incident = followup.add_sighting(session, viewer, target, data, _secret())
-    _audit_write("api.add_sighting", incident)
+    incident = followup.add_sighting(
+        session, viewer, target, data, _secret(), audit_as=_audited("api.add_sighting")
+    )
     return reply(IncidentDetailSchema(), detail(incident), 201)
 
 
@@ -196,8 +200,9 @@ def create_note(incident_id: str) -> Response:
     session, viewer = db_session(), _reporter()
     target = followup.find_target(session, viewer, incident_id, _secret())
     data = load_body(NoteCreateSchema())
-    incident = followup.add_note(session, viewer, target, data, _secret())
-    _audit_write("api.add_note", incident)
+    incident = followup.add_note(
+        session, viewer, target, data, _secret(), audit_as=_audited("api.add_note")
+    )
     return reply(IncidentDetailSchema(), detail(incident), 201)
 
 
@@ -219,8 +224,9 @@ def _audit_read(action: str, incident: Incident) -> None:
     audit_read(action, incident.row.collection_id, rows)
 
 
-def _audit_write(action: str, incident: Incident) -> None:
-    audit_write(action, incident.row.collection_id, 1, detail=incident.row.stix_id)
+def _audited(action: str) -> AuditAs:
+    """The audit event a write records in its own transaction (DESIGN.md invariant 8)."""
+    return AuditAs(action, request_meta())
 
 
 def summary(incident: Incident) -> dict[str, Any]:

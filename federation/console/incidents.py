@@ -38,8 +38,9 @@ from federation.domain.vocabulary import ROLES
 from federation.services.access.collections import collections_for, list_api_roots
 from federation.services.incidents import followup, reads, reports
 from federation.services.incidents.reports import Incident
+from federation.services.objects.ingest import AuditAs
 from federation.storage.incidents import IncidentFilter
-from federation.web.audit import audit_read, audit_write
+from federation.web.audit import audit_read, audit_write, request_meta
 from federation.web.db import db_session
 
 INDICATOR_ROWS = 5
@@ -122,7 +123,13 @@ def report_incident() -> ResponseReturnValue:
     errors: dict[str, list[str]] = {}
     try:
         loaded = IncidentCreateSchema().load(report)
-        stix_id = reports.create_incident(db_session(), viewer(), loaded, secret_key())
+        stix_id = reports.create_incident(
+            db_session(),
+            viewer(),
+            loaded,
+            secret_key(),
+            audit_as=AuditAs("console.create_incident", request_meta()),
+        )
     except ValidationError as exc:
         errors = _flat(exc.messages)
     except UnprocessableError as exc:
@@ -137,8 +144,6 @@ def report_incident() -> ResponseReturnValue:
             **choices(),
         )
         return body, 422
-    incident = reads.get_incident(db_session(), viewer(), stix_id, secret_key())
-    audit_write("console.create_incident", incident.row.collection_id, 1, detail=stix_id)
     return redirect(url_for("console.incident_detail", incident_id=stix_id, created=1))
 
 
@@ -175,7 +180,14 @@ def add_note(incident_id: str) -> ResponseReturnValue:
     note_body: dict[str, Any] = {**note, "unattributed": "unattributed" in request.form}
     try:
         loaded = NoteCreateSchema().load(note_body)
-        incident = followup.add_note(session, person, target, loaded, secret_key())
+        followup.add_note(
+            session,
+            person,
+            target,
+            loaded,
+            secret_key(),
+            audit_as=AuditAs("console.add_note", request_meta()),
+        )
     except ValidationError as exc:
         incident = reads.get_incident(session, person, incident_id, secret_key())
         body = render_template(
@@ -186,7 +198,6 @@ def add_note(incident_id: str) -> ResponseReturnValue:
             errors=_flat(exc.messages),
         )
         return body, 422
-    audit_write("console.add_note", incident.row.collection_id, 1, detail=incident_id)
     return redirect(url_for("console.incident_detail", incident_id=incident_id, _anchor="notes"))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +48,7 @@ from federation.services.incidents.reports import (
     shown_incidents,
     store,
 )
+from federation.services.objects.ingest import AuditAs
 from federation.storage.incidents import Readable
 from federation.storage.models import Collection, IncidentVersion, ObjectVersion, Organisation
 
@@ -70,7 +71,13 @@ def find_target(session: Session, viewer: Viewer, stix_id: str, secret_key: str)
 
 
 def update_incident(
-    session: Session, viewer: Viewer, target: Target, changes: dict[str, Any], secret_key: str
+    session: Session,
+    viewer: Viewer,
+    target: Target,
+    changes: dict[str, Any],
+    secret_key: str,
+    *,
+    audit_as: AuditAs | None = None,
 ) -> Incident:
     """Store a new version of the incident with ``changes`` (the reporting
     organisation only); return the incident as it now stands."""
@@ -101,14 +108,20 @@ def update_incident(
         added = changes.get("add_indicators") or []
         return [document, *indicator_objects(added, row.stix_id, row.created, moment, reporter)]
 
-    _store(session, viewer, target, build, unattributed=row.unattributed)
+    _store(session, viewer, target, build, unattributed=row.unattributed, audit_as=audit_as)
     assert moment is not None
     updated = _version(session, viewer, target, moment, secret_key)
     return with_details(session, viewer, target.readable, updated, secret_key)
 
 
 def add_sighting(
-    session: Session, viewer: Viewer, target: Target, data: dict[str, Any], secret_key: str
+    session: Session,
+    viewer: Viewer,
+    target: Target,
+    data: dict[str, Any],
+    secret_key: str,
+    *,
+    audit_as: AuditAs | None = None,
 ) -> Incident:
     """Record a STIX sighting of the incident by the viewer's organisation."""
     properties: dict[str, Any] = {
@@ -127,12 +140,18 @@ def add_sighting(
         return [*reporter_identities(reporter, secret_key, unattributed=hidden), sighting]
 
     hidden = data["unattributed"] or _own_unattributed(viewer, target.incident)
-    _store(session, viewer, target, build, unattributed=hidden)
+    _store(session, viewer, target, build, unattributed=hidden, audit_as=audit_as)
     return with_details(session, viewer, target.readable, target.incident, secret_key)
 
 
 def add_note(
-    session: Session, viewer: Viewer, target: Target, data: dict[str, Any], secret_key: str
+    session: Session,
+    viewer: Viewer,
+    target: Target,
+    data: dict[str, Any],
+    secret_key: str,
+    *,
+    audit_as: AuditAs | None = None,
 ) -> Incident:
     """Add a STIX note about the incident by the viewer's organisation."""
     properties: dict[str, Any] = {
@@ -147,7 +166,7 @@ def add_note(
         return [*reporter_identities(reporter, secret_key, unattributed=hidden), note]
 
     hidden = data["unattributed"] or _own_unattributed(viewer, target.incident)
-    _store(session, viewer, target, build, unattributed=hidden)
+    _store(session, viewer, target, build, unattributed=hidden, audit_as=audit_as)
     return with_details(session, viewer, target.readable, target.incident, secret_key)
 
 
@@ -164,14 +183,24 @@ def _own_unattributed(viewer: Viewer, incident: Incident) -> bool:
 
 
 def _store(
-    session: Session, viewer: Viewer, target: Target, build: Build, *, unattributed: bool
+    session: Session,
+    viewer: Viewer,
+    target: Target,
+    build: Build,
+    *,
+    unattributed: bool,
+    audit_as: AuditAs | None,
 ) -> None:
-    """The one write path of a follow-up: write access, reporter, objects, store."""
+    """The one write path of a follow-up: write access, reporter, objects, and
+    the store with its audit event."""
     access = _access(session, viewer, target.incident)
     version = session.get(ObjectVersion, target.incident.row.pk)
     assert version is not None
     reporter = _reporter(session, viewer, target.incident, version.document)
-    store(session, viewer, access, build(reporter, version.document), unattributed=unattributed)
+    if audit_as is not None:
+        audit_as = replace(audit_as, detail=target.incident.row.stix_id)
+    objects = build(reporter, version.document)
+    store(session, viewer, access, objects, unattributed=unattributed, audit_as=audit_as)
 
 
 def _version(

@@ -9,7 +9,7 @@ shows a viewer come from the versions of it that viewer may see.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -95,7 +95,12 @@ def readable_collections(session: Session, viewer: Viewer) -> Readable:
 
 
 def create_incident(
-    session: Session, viewer: Viewer, report: dict[str, Any], secret_key: str
+    session: Session,
+    viewer: Viewer,
+    report: dict[str, Any],
+    secret_key: str,
+    *,
+    audit_as: ingest.AuditAs | None = None,
 ) -> str:
     """Store ``report`` (as loaded by the REST schema) as STIX; return the incident id.
 
@@ -113,8 +118,11 @@ def create_incident(
         recipients=recipient_identities(session, report.get("recipients", [])),
     )
     objects = build_report(report, reporter, secret_key, unattributed=report["unattributed"])
-    store(session, viewer, access, objects, unattributed=report["unattributed"])
-    return next(str(o["id"]) for o in objects if o["type"] == "incident")
+    incident_id = next(str(o["id"]) for o in objects if o["type"] == "incident")
+    if audit_as is not None:
+        audit_as = replace(audit_as, detail=incident_id)
+    store(session, viewer, access, objects, unattributed=report["unattributed"], audit_as=audit_as)
+    return incident_id
 
 
 def store(
@@ -124,8 +132,10 @@ def store(
     objects: list[dict[str, Any]],
     *,
     unattributed: bool,
+    audit_as: ingest.AuditAs | None = None,
 ) -> None:
-    """Store ``objects`` through ingest, all of them or none.
+    """Store ``objects`` through ingest, all of them or none, with the audit
+    event ``audit_as`` in the same transaction.
 
     Ingest validates each object once and stores each valid one on its own;
     refusing the transaction before it commits when any object failed keeps a
@@ -151,6 +161,7 @@ def store(
             access,
             objects,
             unattributed=unattributed,
+            audit_as=audit_as,
             in_same_transaction=all_or_nothing,
         )
     except UnprocessableError:

@@ -49,6 +49,8 @@ class AuditAs:
 
     action: str
     meta: audit.RequestMeta | None = None
+    # What the event is about beyond the collection, e.g. the incident's id.
+    detail: str = ""
 
 
 @dataclass(slots=True)
@@ -181,6 +183,7 @@ def add_objects(
             collection_id=access.collection.id,
             object_count=len(successes),
             meta=audit_as.meta,
+            detail=audit_as.detail,
         )
     if in_same_transaction is not None:
         in_same_transaction(session, status)
