@@ -17,9 +17,10 @@ import tomllib
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 ENV_PREFIX = "FEDERATION_"
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.json"
@@ -169,6 +170,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 @cache
 def _schema() -> Draft202012Validator:
+    # Imported only when a configuration file is read: jsonschema's import
+    # builds grammars for its format checks, seconds of CPU that every command
+    # and worker start would pay for nothing.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
