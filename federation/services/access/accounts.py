@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from federation.domain.errors import (
+    ConflictError,
     NotFoundError,
     UnauthenticatedError,
 )
@@ -154,10 +155,21 @@ def operator_viewer(session: Session) -> Viewer:
     """
     account = session.scalar(select(Account).where(Account.name == OPERATOR_ACCOUNT))
     if account is None:
-        org = session.scalar(select(Organisation).where(Organisation.name == OPERATOR_ORGANISATION))
-        if org is None:
-            org = add_organisation(session, OPERATOR_ORGANISATION, Sector.HUB.value)
-        account = add_account(session, OPERATOR_ACCOUNT, org.name, Role.HUB_ADMIN.value)
+        # The first commands on a new hub may run side by side: whichever
+        # creates the operator first wins, and the others use what it made.
+        try:
+            org = session.scalar(
+                select(Organisation).where(Organisation.name == OPERATOR_ORGANISATION)
+            )
+            if org is None:
+                org = add_organisation(session, OPERATOR_ORGANISATION, Sector.HUB.value)
+            account = add_account(session, OPERATOR_ACCOUNT, org.name, Role.HUB_ADMIN.value)
+        except ConflictError:
+            account = session.scalars(
+                select(Account).where(Account.name == OPERATOR_ACCOUNT)
+            ).one_or_none()
+            if account is None:
+                return operator_viewer(session)
     return viewer_for(account)
 
 
