@@ -1,0 +1,455 @@
+"""The hostile-member probe (issue 10), end to end, on SQLite and on PostgreSQL.
+
+A hub is built through the CLI with two ISPs, a police force and the hub
+operator, and served by the real console script. ISP A then acts as a hostile
+member against ISP B, one act of the issue's list at a time. After each act
+the A analyst, the B analyst, the police reader and the hub admin walk every
+TAXII endpoint and every REST read path, and the probe asserts what each
+organisation can and cannot see:
+
+- no body or header names B's hidden objects or values to A or the police;
+- B's hidden activity moves nothing A or the police get: object and manifest
+  lists, counts, ``X-TAXII-Date-Added-First``/``-Last``, incident lists, stats;
+- A's posts get the same status messages whether B's object is visible or hidden;
+- nothing B or the police see links an unattributed report of A to A.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+
+from federation.domain.tlp import TLP2_MARKING_IDS, Tlp
+from federation.stix.markings import STANDARD_TLP_DEFINITIONS
+from tests.e2e.hostile_hub import (
+    ISP_A,
+    ISP_B,
+    WALKERS,
+    ProbeHub,
+    View,
+    Walk,
+    build,
+    postgres_database,
+    report_body,
+    served,
+)
+from tests.e2e.walk import TAXII
+
+pytestmark = pytest.mark.e2e
+
+RED = TLP2_MARKING_IDS[Tlp.RED]
+GREEN = TLP2_MARKING_IDS[Tlp.GREEN]
+SHARED_IP = "198.51.100.7"
+B_HIDDEN_IP = "203.0.113.99"
+B_HIDDEN_TITLE = "Bravo's RED investigation"
+B_HIDDEN_COPY = "bravo's own RED copy"
+POLICE_TITLE = "Police RED case"
+IPS = (B_HIDDEN_IP, "192.0.2.77", "100.1.2.3", SHARED_IP)
+PRIVATE_TARGETS = (
+    "http://127.0.0.1/hook",
+    "http://10.0.0.1/hook",
+    "http://[::1]/hook",
+    "http://169.254.169.254/latest/meta-data/",
+)
+
+
+@dataclass
+class Story:
+    """What the acts so far left behind: secrets, and the answers to compare."""
+
+    hub: ProbeHub
+    # A secret string -> the walkers that must never read it.
+    secrets: dict[str, set[str]] = field(default_factory=dict)
+    b_incidents: dict[str, dict[str, Any]] = field(default_factory=dict)  # label -> TAXII object
+    a_unattributed: list[str] = field(default_factory=list)
+    messages: dict[str, set[str]] = field(default_factory=dict)  # act -> A's status messages
+
+    def hide(self, secret: str, *, from_: tuple[str, ...] = ("a", "police")) -> None:
+        self.secrets[secret] = set(from_)
+
+    def b_object(self, label: str) -> dict[str, Any]:
+        return self.b_incidents[label]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def probe(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Story]:
+    folder = tmp_path_factory.mktemp(f"hostile-{request.param}")
+    if request.param == "sqlite":
+        hub, probe_hub = build(folder, None)
+        with served(hub, probe_hub) as live:
+            yield Story(live)
+        return
+    with postgres_database(f"probe_{uuid.uuid4().hex[:12]}") as url:
+        hub, probe_hub = build(folder, url)
+        with served(hub, probe_hub) as live:
+            yield Story(live)
+
+
+def _failures(status: dict[str, Any]) -> set[str]:
+    """A's failure messages with the ids taken out: what an answer says about its target."""
+    assert status["success_count"] == 0, status
+    return {re.sub(r"[a-z0-9-]+--[0-9a-f-]{36}", "ID", f["message"]) for f in status["failures"]}
+
+
+def _stix(type_: str, **properties: Any) -> dict[str, Any]:
+    return {"type": type_, "spec_version": "2.1", "id": f"{type_}--{uuid.uuid4()}", **properties}
+
+
+def _ipv4(value: str, **properties: Any) -> dict[str, Any]:
+    stix_id = f"ipv4-addr--{uuid.uuid5(uuid.NAMESPACE_URL, value)}"
+    return {"type": "ipv4-addr", "spec_version": "2.1", "id": stix_id, "value": value, **properties}
+
+
+# -- the acts: each returns the walkers whose view it must not move ------------------
+
+Act = Callable[[Story], tuple[str, ...]]
+EVERYONE = WALKERS
+
+
+def a_reports_in_the_open(story: Story) -> tuple[str, ...]:
+    story.hub.report("a", title="Alpha's open report")
+    story.hub.watched.append(story.hub.identities[ISP_A])
+    return ()
+
+
+def b_first_report_is_red(story: Story) -> tuple[str, ...]:
+    """Finding 10: B's first report, RED for B alone, with B's identity beside it."""
+    hub = story.hub
+    red = hub.report(
+        "b",
+        title=B_HIDDEN_TITLE,
+        tlp="red",
+        indicators=[{"type": "ipv4-addr", "value": B_HIDDEN_IP, "role": "c2"}],
+    )
+    hub.watched.append(hub.identities[ISP_B])
+    story.b_incidents["red"] = hub.taxii_get("b", red).json()["objects"][-1]
+    for secret in (red, B_HIDDEN_IP, B_HIDDEN_TITLE):
+        story.hide(secret)
+    return ("a", "police", "admin")
+
+
+def b_reports_in_the_open(story: Story) -> tuple[str, ...]:
+    hub = story.hub
+    green = hub.report("b", title="Bravo's open report")
+    story.b_incidents["green"] = hub.taxii_get("b", green).json()["objects"][-1]
+    return ()
+
+
+def a_versions_bs_visible_incident(story: Story) -> tuple[str, ...]:
+    """Finding 1: a later version, revoked and renamed, of B's GREEN incident."""
+    visible = story.b_object("green")
+    forged = {**visible, "modified": "2030-01-01T00:00:00.000Z", "revoked": True, "name": "by A"}
+    story.messages["version of a visible object"] = _failures(story.hub.taxii_post("a", forged))
+    return EVERYONE
+
+
+def a_versions_bs_hidden_incident(story: Story) -> tuple[str, ...]:
+    """Finding 2: a GREEN "new version" of B's RED incident, whose id A learnt elsewhere."""
+    hidden = story.b_object("red")
+    forged = {
+        "type": "incident",
+        "spec_version": "2.1",
+        "id": hidden["id"],
+        "created": hidden["created"],
+        "modified": "2030-01-01T00:00:00.000Z",
+        "name": "Nothing to see",
+        "object_marking_refs": [GREEN],
+    }
+    story.messages["version of a hidden object"] = _failures(story.hub.taxii_post("a", forged))
+    return EVERYONE
+
+
+def a_reposts_the_exact_versions(story: Story) -> tuple[str, ...]:
+    """Finding 6: the id and ``modified`` of B's hidden and of B's visible incident."""
+    for label in ("red", "green"):
+        target = story.b_object(label)
+        guess = {
+            "type": "incident",
+            "spec_version": "2.1",
+            "id": target["id"],
+            "created": target["created"],
+            "modified": target["modified"],
+            "name": "A's guess",
+        }
+        status = story.hub.taxii_post("a", guess)
+        story.messages[f"exact version of the {label} object"] = _failures(status)
+    return EVERYONE
+
+
+def a_posts_in_bs_name(story: Story) -> tuple[str, ...]:
+    """Finding 7: ``created_by_ref`` set to B's identity."""
+    hub = story.hub
+    spoofed = _stix(
+        "indicator",
+        created="2026-01-01T00:00:00.000Z",
+        modified="2026-01-01T00:00:00.000Z",
+        name="B says so",
+        pattern="[ipv4-addr:value = '192.0.2.200']",
+        pattern_type="stix",
+        valid_from="2026-01-01T00:00:00Z",
+        created_by_ref=hub.identities[ISP_B],
+    )
+    [failure] = hub.taxii_post("a", spoofed)["failures"]
+    assert "created_by_ref" in failure["message"]
+    hub.watched.append(spoofed["id"])
+    story.hide(spoofed["id"], from_=("b", "police"))
+    return EVERYONE
+
+
+def a_counterfeits_tlp(story: Story) -> tuple[str, ...]:
+    """Finding 8: "TLP:CLEAR" under the TLP:RED id, and a TLP:RED under another id."""
+    counterfeit = {**STANDARD_TLP_DEFINITIONS[RED], "name": "TLP:CLEAR"}
+    counterfeit["extensions"] = {
+        name: {**value, "tlp_2_0": "clear"}
+        for name, value in STANDARD_TLP_DEFINITIONS[RED]["extensions"].items()
+    }
+    fake_red = _stix(
+        "marking-definition",
+        created="2026-01-01T00:00:00.000Z",
+        definition_type="tlp",
+        name="TLP:RED",
+        definition={"tlp": "red"},
+    )
+    status = story.hub.taxii_post("a", counterfeit, fake_red)
+    assert {f["id"] for f in status["failures"]} == {RED, fake_red["id"]}, status
+    story.hub.watched += [RED, fake_red["id"]]
+    story.hide(fake_red["id"], from_=("b", "police"))
+    return EVERYONE
+
+
+def a_reports_unattributed(story: Story) -> tuple[str, ...]:
+    """Findings 3 and 4: two unattributed reports sharing the address of A's open one."""
+    for n in (1, 2):
+        stix_id = story.hub.report("a", title=f"Quiet report {n}", unattributed=True)
+        story.a_unattributed.append(stix_id)
+    return ()
+
+
+def a_claims_bs_addresses(story: Story) -> tuple[str, ...]:
+    """Finding 5: a /32 inside B's /24 and an unclaimed /8; then the police report RED."""
+    hub = story.hub
+    a_id = hub.org_ids[ISP_A]
+    for network, reason in (("192.0.2.77/32", "inside another"), ("100.0.0.0/8", "wider than")):
+        claimed = hub.rest("a-admin", "POST", f"/orgs/{a_id}/networks", json={"network": network})
+        assert claimed.status_code == 201, claimed.text
+        assert claimed.json()["state"] == "pending"
+        assert reason in claimed.json()["reason"]
+        assert ISP_B not in claimed.text
+    pending = hub.rest("admin", "GET", "/networks").json()["networks"]
+    assert {(n["organisation_id"], n["value"]) for n in pending} == {
+        (a_id, "192.0.2.77/32"),
+        (a_id, "100.0.0.0/8"),
+    }
+    inside, wide = (
+        hub.report(
+            "officer",
+            title=f"{POLICE_TITLE} {address}",
+            tlp="red",
+            indicators=[{"type": "ipv4-addr", "value": address, "role": "c2"}],
+        )
+        for address in ("192.0.2.77", "100.1.2.3")
+    )
+    # B holds 192.0.2.0/24: it is the routed recipient of the first, and of nothing else.
+    seen_by_b = {i["id"] for i in hub.rest("b", "GET", "/incidents").json()["incidents"]}
+    assert inside in seen_by_b
+    assert wide not in seen_by_b
+    for secret in (inside, f"{POLICE_TITLE} 192.0.2.77"):
+        story.hide(secret, from_=("a",))
+    for secret in (wide, f"{POLICE_TITLE} 100.1.2.3"):
+        story.hide(secret, from_=("a", "b"))
+    return ("a", "admin")
+
+
+def a_token_outlives_its_parent(story: Story) -> tuple[str, ...]:
+    """Finding 9: a token for a day makes one asking for no expiry; then the parent goes."""
+    hub = story.hub
+    parent = hub.rest("a", "POST", "/tokens", json={"expires_in_days": 1}).json()
+    bearer = {"Authorization": f"Bearer {parent['token']}"}
+    made = hub.rest("a", "POST", "/tokens", json={}, headers=bearer, auth=None)
+    assert made.status_code == 201, made.text
+    child = made.json()
+    assert child["expires_at"] == parent["expires_at"]
+    child_auth = {"Authorization": f"Bearer {child['token']}", "Accept": TAXII}
+    assert hub.rest("a", "GET", "/tokens", headers=child_auth, auth=None).status_code == 200
+    revoked = hub.rest("a", "DELETE", f"/tokens/{parent['id']}")
+    assert revoked.status_code == 204, revoked.text
+    assert hub.rest("a", "GET", "/tokens", headers=child_auth, auth=None).status_code == 401
+    assert requests.get(f"{hub.url}/taxii2/", headers=child_auth, timeout=30).status_code == 401
+    return EVERYONE
+
+
+def a_misuses_its_link_and_webhook(story: Story) -> tuple[str, ...]:
+    """Finding 11: a peer account reports over REST; webhooks into the hub's own network."""
+    hub = story.hub
+    body = {**report_body(hub.collection), "title": "pushed by a link"}
+    refused = hub.rest("a-link", "POST", "/incidents", json=body)
+    assert refused.status_code == 403, refused.text
+    assert "TAXII only" in refused.json()["detail"]
+    a_id = hub.org_ids[ISP_A]
+    for target in PRIVATE_TARGETS:
+        put = hub.rest("a-admin", "PUT", f"/orgs/{a_id}/webhook", json={"url": target})
+        assert put.status_code == 422, f"{target}: {put.text}"
+    assert hub.rest("a-admin", "GET", f"/orgs/{a_id}/webhook").json()["url"] is None
+    story.hide("pushed by a link", from_=WALKERS)
+    return EVERYONE
+
+
+def b_observes_in_secret(story: Story) -> tuple[str, ...]:
+    """Finding 12, first half: B's RED copy of an observable."""
+    hub = story.hub
+    secret = _ipv4("203.0.113.50", object_marking_refs=[RED], x_probe_note=B_HIDDEN_COPY)
+    assert hub.taxii_post("b", secret)["success_count"] == 1
+    hub.watched.append(secret["id"])
+    story.hide(B_HIDDEN_COPY)
+    return ("a", "police", "admin")
+
+
+def b_observes_in_the_open(story: Story) -> tuple[str, ...]:
+    hub = story.hub
+    open_copy = _ipv4("198.51.100.60", object_marking_refs=[GREEN])
+    assert hub.taxii_post("b", open_copy)["success_count"] == 1
+    hub.watched.append(open_copy["id"])
+    return ()
+
+
+def a_posts_the_same_observables(story: Story) -> tuple[str, ...]:
+    """Finding 12, second half: A's copies answer alike, B's copy hidden or visible."""
+    hub = story.hub
+    mine = [_ipv4(v, object_marking_refs=[GREEN]) for v in ("203.0.113.50", "198.51.100.60")]
+    status = hub.taxii_post("a", *mine)
+    assert status["success_count"] == 2, status
+    assert [s.get("message") for s in status["successes"]] == [None, None]
+    # The police get A's copy of the observable B holds under RED, once.
+    served = hub.taxii_get("police", mine[0]["id"]).json()["objects"]
+    assert served == [mine[0]]
+    return ()
+
+
+ACTS: list[Act] = [
+    b_first_report_is_red,
+    b_reports_in_the_open,
+    a_versions_bs_visible_incident,
+    a_versions_bs_hidden_incident,
+    a_reposts_the_exact_versions,
+    a_posts_in_bs_name,
+    a_counterfeits_tlp,
+    a_reports_unattributed,
+    a_claims_bs_addresses,
+    a_token_outlives_its_parent,
+    a_misuses_its_link_and_webhook,
+    b_observes_in_secret,
+    b_observes_in_the_open,
+    a_posts_the_same_observables,
+]
+
+
+# -- what every walk must show --------------------------------------------------------
+
+
+def _leaks(story: Story, who: str, walk: Walk) -> list[str]:
+    hidden = [secret for secret, walkers in story.secrets.items() if who in walkers]
+    # The status of an add names the ids its poster sent: A learnt B's hidden id
+    # elsewhere, so A's own statuses may repeat it (and only the messages matter).
+    own = {f"/status/{status}/" for status, poster in story.hub.statuses.items() if poster == who}
+    return [
+        f"{who} read {secret!r} in {url}"
+        for url, text in walk.texts()
+        if not url.endswith(tuple(own))
+        for secret in hidden
+        if secret in text
+    ]
+
+
+def _duplicates(view: View) -> list[str]:
+    objects = [f"objects {o}" for o in set(view.objects) if view.objects.count(o) > 1]
+    versions = [(m["id"], m["version"]) for m in view.manifest]
+    return objects + [f"manifest {v}" for v in set(versions) if versions.count(v) > 1]
+
+
+def _counterfeits(walk: Walk) -> list[str]:
+    served = [
+        o
+        for r in walk.responses
+        if r.status_code == 200 and "/taxii2/" in r.url and "/objects/" in r.url
+        for o in r.json().get("objects", [])
+        if o.get("type") == "marking-definition" and o["id"] in STANDARD_TLP_DEFINITIONS
+    ]
+    return [o["id"] for o in served if o != STANDARD_TLP_DEFINITIONS[o["id"]]]
+
+
+def _links_to_a(story: Story, who: str, walk: Walk) -> list[str]:
+    """What ties an unattributed report of A to A, in ``who``'s walk."""
+    a_identity = story.hub.identities[ISP_A]
+    found = []
+    listed = {i["id"]: i for i in walk.view.incidents}
+    pseudonyms = set()
+    for stix_id in story.a_unattributed:
+        entry = listed[stix_id]
+        pseudonyms.add(entry["reporter"]["identity"])
+        if entry["reporter"] != {
+            "sector": "unattributed",
+            "identity": entry["reporter"]["identity"],
+        }:
+            found.append(f"list names the reporter of {stix_id}: {entry['reporter']}")
+        detail = walk.json_of(f"/incidents/{stix_id}")
+        own = {k: v for k, v in detail.items() if k != "correlations"}
+        bundle = walk.json_of(f"/incidents/{stix_id}/stix")
+        for label, part in (("detail", own), ("/stix", bundle)):
+            text = repr(part)
+            if a_identity in text or ISP_A in text:
+                found.append(f"{label} of {stix_id} names A")
+        for other in detail["correlations"]["incidents"]:
+            if other["id"] in story.a_unattributed and other["reporter"]["identity"] == a_identity:
+                found.append(f"correlations of {stix_id} name A as reporter of {other['id']}")
+        taxii = walk.json_of(f"/objects/{stix_id}/")["objects"]
+        if any(o.get("created_by_ref") == a_identity for o in taxii):
+            found.append(f"TAXII names A as creator of {stix_id}")
+    if len(pseudonyms) != len(story.a_unattributed):
+        found.append(f"unattributed reports share a pseudonym: {pseudonyms}")
+    # Every report sharing the address is "also seen by" as many: none stands out.
+    sharing = [i for i in walk.view.incidents if SHARED_IP in repr(i["indicators"])]
+    counts = {
+        walk.json_of(f"/incidents/{i['id']}")["correlations"]["organisations"] for i in sharing
+    }
+    if len(counts) > 1:
+        found.append(f"correlation counts differ between reports sharing {SHARED_IP}: {counts}")
+    return found
+
+
+def _walk_everyone(story: Story) -> dict[str, Walk]:
+    # Side by side: the hub serves with two workers, and each walk waits on its answers.
+    with ThreadPoolExecutor(len(WALKERS)) as pool:
+        walks = pool.map(lambda who: story.hub.walk(who, IPS), WALKERS)
+        return dict(zip(WALKERS, walks, strict=True))
+
+
+def test_a_hostile_member_learns_nothing_and_moves_nothing(probe: Story) -> None:
+    story = probe
+    a_reports_in_the_open(story)
+    before = _walk_everyone(story)
+    problems: list[str] = []
+    for act in ACTS:
+        unchanged = act(story)
+        after = _walk_everyone(story)
+        for who, walk in after.items():
+            found = _leaks(story, who, walk) + _duplicates(walk.view) + _counterfeits(walk)
+            if who in ("b", "police") and story.a_unattributed:
+                found += _links_to_a(story, who, walk)
+            if who in unchanged and walk.view != before[who].view:
+                found.append(f"{who}'s view moved: {before[who].view} -> {walk.view}")
+            problems += [f"after {act.__name__}: {f}" for f in found]
+        before = after
+    assert not problems, "\n".join(problems)
+    # One answer for an object of B's, whether A may see it or not, and never "already held".
+    answers = set().union(*story.messages.values())
+    assert len(answers) == 1, story.messages
+    assert "already held" not in answers.pop()
