@@ -156,14 +156,17 @@ class ProbeHub:
 
     # -- reading: one walk per account ------------------------------------------
 
-    def walk(self, who: str, ips: tuple[str, ...] = ()) -> Walk:
+    def walk(self, who: str, ips: tuple[str, ...] = (), statuses: tuple[str, ...] = ()) -> Walk:
+        """Every read path as ``who``: TAXII (the ``statuses`` given: a status never
+        changes once its add is done), the REST GETs, each listed incident's detail
+        and bundle, and the incident list filtered by each of ``ips``."""
         creds = self.accounts[who]
         responses = list(
             taxii_responses(
                 self.url,
                 creds,
                 [self.collection],
-                status_ids=self.statuses,
+                status_ids=statuses,
                 object_ids=self.watched,
                 limit=100,
             )
@@ -259,10 +262,13 @@ def build(folder: Path, database_url: str | None) -> tuple[Hub, ProbeHub]:
         ("account", "add", f"probe-{key}", "--org", org, "--role", role, "--json")
         for key, (org, role) in accounts.items()
     ]
-    results = [
+    # The first command alone: it creates the operator's own account, which two
+    # first commands side by side would both try to create (one of them fails).
+    results = [hub.run(*commands[0])]
+    results += [
         result
-        for start in range(0, len(commands), 4)
-        for result in hub.run_all(commands[start : start + 4], check=True)
+        for start in range(1, len(commands), 3)
+        for result in hub.run_all(commands[start : start + 3], check=True)
     ]
     collection, _network = hub.run_all(
         [

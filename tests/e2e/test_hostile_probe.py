@@ -16,7 +16,6 @@ organisation can and cannot see:
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -69,10 +68,19 @@ class Story:
     secrets: dict[str, set[str]] = field(default_factory=dict)
     b_incidents: dict[str, dict[str, Any]] = field(default_factory=dict)  # label -> TAXII object
     a_unattributed: list[str] = field(default_factory=list)
-    messages: dict[str, set[str]] = field(default_factory=dict)  # act -> A's status messages
+    statuses_read: set[str] = field(default_factory=set)
+    # What A's post was -> B's target ("red" hidden, "green" visible) -> the answer.
+    answers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def hide(self, secret: str, *, from_: tuple[str, ...] = ("a", "police")) -> None:
         self.secrets[secret] = set(from_)
+
+    def answer(self, kind: str, label: str, status: dict[str, Any]) -> None:
+        """Keep the answer to A's post of one object (its id taken out of the message)."""
+        assert status["success_count"] == 0, status
+        [failure] = status["failures"]
+        message = failure["message"].replace(failure["id"], "ID")
+        self.answers.setdefault(kind, {})[label] = message
 
     def b_object(self, label: str) -> dict[str, Any]:
         return self.b_incidents[label]
@@ -92,12 +100,6 @@ def probe(
         hub, probe_hub = build(folder, url)
         with served(hub, probe_hub) as live:
             yield Story(live)
-
-
-def _failures(status: dict[str, Any]) -> set[str]:
-    """A's failure messages with the ids taken out: what an answer says about its target."""
-    assert status["success_count"] == 0, status
-    return {re.sub(r"[a-z0-9-]+--[0-9a-f-]{36}", "ID", f["message"]) for f in status["failures"]}
 
 
 def _stix(type_: str, **properties: Any) -> dict[str, Any]:
@@ -144,27 +146,28 @@ def b_reports_in_the_open(story: Story) -> tuple[str, ...]:
     return ()
 
 
+def _forgeries(story: Story, label: str) -> None:
+    """A's later version of B's ``label`` incident (renamed, revoked, GREEN), once as
+    B's own text with B's ``created_by_ref`` and once in A's name: one answer each."""
+    target = story.b_object(label)
+    shown = {k: v for k, v in target.items() if k != "x_federation_recipients"}
+    changes = {"modified": "2030-01-01T00:00:00.000Z", "revoked": True, "name": "by A"}
+    as_b = {**shown, **changes, "object_marking_refs": [GREEN]}
+    as_a = {k: v for k, v in as_b.items() if k != "created_by_ref"}
+    for kind, forged in (("a new version in B's name", as_b), ("a new version", as_a)):
+        story.answer(kind, label, story.hub.taxii_post("a", forged))
+
+
 def a_versions_bs_visible_incident(story: Story) -> tuple[str, ...]:
     """Finding 1: a later version, revoked and renamed, of B's GREEN incident."""
-    visible = story.b_object("green")
-    forged = {**visible, "modified": "2030-01-01T00:00:00.000Z", "revoked": True, "name": "by A"}
-    story.messages["version of a visible object"] = _failures(story.hub.taxii_post("a", forged))
+    _forgeries(story, "green")
     return EVERYONE
 
 
 def a_versions_bs_hidden_incident(story: Story) -> tuple[str, ...]:
-    """Finding 2: a GREEN "new version" of B's RED incident, whose id A learnt elsewhere."""
-    hidden = story.b_object("red")
-    forged = {
-        "type": "incident",
-        "spec_version": "2.1",
-        "id": hidden["id"],
-        "created": hidden["created"],
-        "modified": "2030-01-01T00:00:00.000Z",
-        "name": "Nothing to see",
-        "object_marking_refs": [GREEN],
-    }
-    story.messages["version of a hidden object"] = _failures(story.hub.taxii_post("a", forged))
+    """Finding 2: a GREEN "new version" of B's RED incident, whose id A learnt elsewhere
+    (the test hands A the document B sees: the worst case)."""
+    _forgeries(story, "red")
     return EVERYONE
 
 
@@ -180,8 +183,7 @@ def a_reposts_the_exact_versions(story: Story) -> tuple[str, ...]:
             "modified": target["modified"],
             "name": "A's guess",
         }
-        status = story.hub.taxii_post("a", guess)
-        story.messages[f"exact version of the {label} object"] = _failures(status)
+        story.answer("the exact version", label, story.hub.taxii_post("a", guess))
     return EVERYONE
 
 
@@ -313,17 +315,13 @@ def b_observes_in_secret(story: Story) -> tuple[str, ...]:
     return ("a", "police", "admin")
 
 
-def b_observes_in_the_open(story: Story) -> tuple[str, ...]:
-    hub = story.hub
-    open_copy = _ipv4("198.51.100.60", object_marking_refs=[GREEN])
-    assert hub.taxii_post("b", open_copy)["success_count"] == 1
-    hub.watched.append(open_copy["id"])
-    return ()
-
-
 def a_posts_the_same_observables(story: Story) -> tuple[str, ...]:
-    """Finding 12, second half: A's copies answer alike, B's copy hidden or visible."""
+    """Finding 12, second half: B holds one more copy, visible; A posts both
+    observables: the answers are alike, B's copy hidden or visible."""
     hub = story.hub
+    visible = _ipv4("198.51.100.60", object_marking_refs=[GREEN])
+    assert hub.taxii_post("b", visible)["success_count"] == 1
+    hub.watched.append(visible["id"])
     mine = [_ipv4(v, object_marking_refs=[GREEN]) for v in ("203.0.113.50", "198.51.100.60")]
     status = hub.taxii_post("a", *mine)
     assert status["success_count"] == 2, status
@@ -331,6 +329,8 @@ def a_posts_the_same_observables(story: Story) -> tuple[str, ...]:
     # The police get A's copy of the observable B holds under RED, once.
     served = hub.taxii_get("police", mine[0]["id"]).json()["objects"]
     assert served == [mine[0]]
+    # And B's copy of the one B holds in the open, the first added: one copy each time.
+    assert hub.taxii_get("police", visible["id"]).json()["objects"] == [visible]
     return ()
 
 
@@ -347,7 +347,6 @@ ACTS: list[Act] = [
     a_token_outlives_its_parent,
     a_misuses_its_link_and_webhook,
     b_observes_in_secret,
-    b_observes_in_the_open,
     a_posts_the_same_observables,
 ]
 
@@ -426,9 +425,11 @@ def _links_to_a(story: Story, who: str, walk: Walk) -> list[str]:
 
 
 def _walk_everyone(story: Story) -> dict[str, Walk]:
+    fresh = tuple(s for s in story.hub.statuses if s not in story.statuses_read)
+    story.statuses_read.update(fresh)
     # Side by side: the hub serves with two workers, and each walk waits on its answers.
     with ThreadPoolExecutor(len(WALKERS)) as pool:
-        walks = pool.map(lambda who: story.hub.walk(who, IPS), WALKERS)
+        walks = pool.map(lambda who: story.hub.walk(who, IPS, fresh), WALKERS)
         return dict(zip(WALKERS, walks, strict=True))
 
 
@@ -449,7 +450,7 @@ def test_a_hostile_member_learns_nothing_and_moves_nothing(probe: Story) -> None
             problems += [f"after {act.__name__}: {f}" for f in found]
         before = after
     assert not problems, "\n".join(problems)
-    # One answer for an object of B's, whether A may see it or not, and never "already held".
-    answers = set().union(*story.messages.values())
-    assert len(answers) == 1, story.messages
-    assert "already held" not in answers.pop()
+    # One answer to each of A's posts, whether B's object is visible or hidden.
+    for kind, answers in story.answers.items():
+        assert answers["red"] == answers["green"], (kind, answers)
+        assert "already held" not in answers["red"], (kind, answers)
