@@ -31,6 +31,8 @@ ISP_B = "Bravo ISP"
 POLICE = "Metro Police"
 OPERATOR = "Hub Operator"
 B_NETWORK = "192.0.2.0/24"
+# The address of every plain report: their correlations meet on it.
+SHARED_IP = "198.51.100.7"
 # The four accounts that walk the read paths after every act.
 WALKERS = ("a", "b", "police", "admin")
 # The server the PostgreSQL pass of the suite uses; the probe makes its own database there.
@@ -225,7 +227,7 @@ def report_body(collection: str) -> dict[str, Any]:
         "investigation_status": "open",
         "criticality": 50,
         "first_seen": "2026-11-30T10:00:00Z",
-        "indicators": [{"type": "ipv4-addr", "value": "198.51.100.7", "role": "source"}],
+        "indicators": [{"type": "ipv4-addr", "value": SHARED_IP, "role": "source"}],
         "tlp": "green",
         "collection": collection,
     }
