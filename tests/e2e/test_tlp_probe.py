@@ -21,11 +21,11 @@ import requests
 
 from tests.cli.console import Hub
 from tests.e2e.conftest import Credentials, _credentials, serve_hub
+from tests.e2e.walk import TAXII, as_text, getter, rest_responses, taxii_responses
 from tests.helpers import scaled
 
 pytestmark = pytest.mark.e2e
 
-TAXII = "application/taxii+json;version=2.1"
 TLP2 = {
     "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
     "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
@@ -174,50 +174,17 @@ def _may_see(organisation: str, label: str) -> bool:
 
 
 def _taxii_responses(probe: Probe, creds: Credentials) -> Iterator[requests.Response]:
-    base = f"{probe.url}/taxii2/hub/"
-    collection = f"{base}collections/{probe.collection}/"
-    get = _getter(creds, TAXII)
-    yield get(f"{probe.url}/taxii2/")
-    yield get(base)
-    yield get(f"{base}collections/")
-    yield get(collection)
-    yield get(f"{base}status/{probe.status_id}/")
-    for endpoint in ("objects/", "manifest/"):
-        params: dict[str, Any] = {"limit": 2}
-        while True:
-            page = get(collection + endpoint, params=params)
-            yield page
-            body = page.json() if page.status_code == 200 else {}
-            if not body.get("more"):
-                break
-            params["next"] = body["next"]
-    for obj in probe.objects.values():
-        yield get(f"{collection}objects/{obj['id']}/")
-        yield get(f"{collection}objects/{obj['id']}/versions/")
+    return taxii_responses(
+        probe.url,
+        creds,
+        [probe.collection],
+        status_ids=[probe.status_id],
+        object_ids=[obj["id"] for obj in probe.objects.values()],
+    )
 
 
 def _rest_responses(probe: Probe, creds: Credentials) -> Iterator[requests.Response]:
-    get = _getter(creds, "application/json")
-    document = get(f"{probe.url}/api/v1/openapi.json")
-    yield document
-    assert document.status_code == 200, document.text
-    for path, operations in document.json()["paths"].items():
-        if "get" in operations and "{" not in path:
-            yield get(f"{probe.url}/api/v1{path.removeprefix('/api/v1')}")
-
-
-def _getter(creds: Credentials, accept: str) -> Any:
-    def get(url: str, params: dict[str, Any] | None = None) -> requests.Response:
-        return requests.get(
-            url, params=params, headers={"Accept": accept}, auth=creds.basic, timeout=scaled(30)
-        )
-
-    return get
-
-
-def _text(response: requests.Response) -> str:
-    headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
-    return f"{headers}\n{response.text}"
+    return rest_responses(probe.url, creds)
 
 
 def test_no_account_sees_an_object_it_must_not_see(probe: Probe) -> None:
@@ -229,8 +196,8 @@ def test_no_account_sees_an_object_it_must_not_see(probe: Probe) -> None:
             if not _may_see(organisation, label) and label != "poster identity"
         }
         for response in [*_taxii_responses(probe, creds), *_rest_responses(probe, creds)]:
-            assert response.status_code < 500, _text(response)
-            text = _text(response)
+            assert response.status_code < 500, as_text(response)
+            text = as_text(response)
             leaks += [
                 f"{account} saw {label} in {response.url}"
                 for label, stix_id in hidden.items()
@@ -243,7 +210,7 @@ def test_every_account_sees_what_it_may(probe: Probe) -> None:
     for account, (organisation, creds) in sorted(probe.accounts.items()):
         for label, obj in probe.objects.items():
             url = f"{probe.url}/taxii2/hub/collections/{probe.collection}/objects/{obj['id']}/"
-            response = _getter(creds, TAXII)(url)
+            response = getter(creds, TAXII)(url)
             expected = 200 if _may_see(organisation, label) else 404
             assert response.status_code == expected, f"{account} reading {label}: {response.text}"
 
@@ -258,7 +225,7 @@ def test_unattributed_poster_is_named_in_no_response_to_another_organisation(
         if organisation in (POSTER, "Hub Ops"):
             continue
         for response in [*_taxii_responses(probe, creds), *_rest_responses(probe, creds)]:
-            text = _text(response)
+            text = as_text(response)
             if poster_identity in text or POSTER in text:
                 leaks.append(f"{account} learnt the poster from {response.url}")
     assert leaks == []
@@ -268,6 +235,6 @@ def test_the_recipient_reads_the_unattributed_report_under_a_pseudonym(probe: Pr
     _, creds = next(v for v in probe.accounts.values() if v[0] == RECIPIENT)
     obj = probe.objects["unattributed"]
     url = f"{probe.url}/taxii2/hub/collections/{probe.collection}/objects/{obj['id']}/"
-    served = _getter(creds, TAXII)(url).json()["objects"][0]
+    served = getter(creds, TAXII)(url).json()["objects"][0]
     assert served["created_by_ref"].startswith("identity--")
     assert served["created_by_ref"] != probe.identities[POSTER]
