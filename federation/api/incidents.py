@@ -98,20 +98,7 @@ def create_incident() -> Response:
 )
 def list_incidents() -> Response:
     query = load_query(IncidentQuerySchema())
-    wanted = IncidentFilter(
-        category=query.get("category"),
-        investigation_status=query.get("investigation_status"),
-        tlp=Tlp.parse(query["tlp"]) if "tlp" in query else None,
-        sector=query.get("sector"),
-        asn=query.get("asn"),
-        network=ip_range(query["ip"]) if "ip" in query else None,
-        text=query.get("q"),
-        since=query.get("since"),
-        until=query.get("until"),
-        after=decode_keyed_cursor(query["cursor"], "cursor", is_incident_id)
-        if "cursor" in query
-        else None,
-    )
+    wanted = incident_filter(query)
     page = reports.list_incidents(db_session(), current_viewer(), wanted, query["limit"], _secret())
     # A list spans collections and shows summaries, not STIX objects: one
     # event for the request, without access receipts.
@@ -222,6 +209,25 @@ def _audit_read(action: str, incident: Incident) -> None:
     """Audit reading the incident's objects and count it in the owner's receipts."""
     rows = [incident.stored] if incident.stored is not None else []
     audit_read(action, incident.row.collection_id, rows)
+
+
+def incident_filter(query: dict[str, Any]) -> IncidentFilter:
+    """The list filter that a query loaded by ``IncidentQuerySchema`` asks for
+    (the console's incident list uses it too, so both filter alike)."""
+    return IncidentFilter(
+        category=query.get("category"),
+        investigation_status=query.get("investigation_status"),
+        tlp=Tlp.parse(query["tlp"]) if "tlp" in query else None,
+        sector=query.get("sector"),
+        asn=query.get("asn"),
+        network=ip_range(query["ip"]) if "ip" in query else None,
+        text=query.get("q"),
+        since=query.get("since"),
+        until=query.get("until"),
+        after=decode_keyed_cursor(query["cursor"], "cursor", is_incident_id)
+        if "cursor" in query
+        else None,
+    )
 
 
 def _audited(action: str) -> AuditAs:

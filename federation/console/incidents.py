@@ -21,16 +21,14 @@ from federation.api.incident_schemas import (
     IncidentQuerySchema,
     NoteCreateSchema,
 )
-from federation.api.incidents import detail, summary
+from federation.api.incidents import detail, incident_filter, summary
 from federation.console.blueprint import console, secret_key, viewer
-from federation.domain.cursors import decode_keyed_cursor, encode_cursor
+from federation.domain.cursors import encode_cursor
 from federation.domain.errors import UnprocessableError
 from federation.domain.incidents import (
     CATEGORIES,
     INDICATOR_KINDS,
     INVESTIGATION_STATUSES,
-    ip_range,
-    is_incident_id,
 )
 from federation.domain.roles import Sector
 from federation.domain.tlp import Tlp
@@ -39,7 +37,6 @@ from federation.services.access.collections import collections_for, list_api_roo
 from federation.services.incidents import followup, reads, reports
 from federation.services.incidents.reports import Incident
 from federation.services.objects.ingest import AuditAs
-from federation.storage.incidents import IncidentFilter
 from federation.web.audit import audit_read, audit_write, request_meta
 from federation.web.db import db_session
 
@@ -69,20 +66,7 @@ def incident_list() -> tuple[str, int]:
     except ValidationError as exc:
         errors = _flat(exc.messages)
         query = {"limit": 50}
-    wanted = IncidentFilter(
-        category=query.get("category"),
-        investigation_status=query.get("investigation_status"),
-        tlp=Tlp.parse(query["tlp"]) if "tlp" in query else None,
-        sector=query.get("sector"),
-        asn=query.get("asn"),
-        network=ip_range(query["ip"]) if "ip" in query else None,
-        text=query.get("q"),
-        since=query.get("since"),
-        until=query.get("until"),
-        after=decode_keyed_cursor(query["cursor"], "cursor", is_incident_id)
-        if "cursor" in query
-        else None,
-    )
+    wanted = incident_filter(query)
     page = reports.list_incidents(db_session(), viewer(), wanted, query["limit"], secret_key())
     audit_write("console.list_incidents", None, len(page.incidents))
     filters = {k: v for k, v in given.items() if k != "cursor"}

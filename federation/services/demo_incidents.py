@@ -16,14 +16,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from federation.domain.incident_stix import Reporter, build_report, stix_time
-from federation.domain.tlp import Tlp
+from federation.domain.incident_stix import build_report, stix_time
 from federation.domain.visibility import Viewer
 from federation.services.access import accounts
 from federation.services.access.collections import collection_for
-from federation.services.incidents.reports import recipient_identities, store
+from federation.services.incidents.reports import reporter_of, store
 from federation.storage.base import utcnow
-from federation.storage.models import IncidentVersion, Organisation
+from federation.storage.models import IncidentVersion
 
 # (category, title, indicator kind, role): what ISPs, CSIRTs and police see most.
 KINDS = [
@@ -87,15 +86,7 @@ def _post(
     report: dict[str, Any],
     moment: datetime,
 ) -> None:
-    organisation = session.get(Organisation, viewer.organisation_id)
-    assert organisation is not None
-    reporter = Reporter(
-        identity_id=organisation.identity_id,
-        name=organisation.name,
-        created=organisation.created_at,
-        tlp=Tlp.parse(report["tlp"]),
-        recipients=recipient_identities(session, report["recipients"]),
-    )
+    reporter = reporter_of(session, viewer, report)
     objects = build_report(report, reporter, secret_key, unattributed=report["unattributed"])
     stamp = stix_time(moment)
     for obj in objects:

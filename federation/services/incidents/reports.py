@@ -108,21 +108,26 @@ def create_incident(
     nothing.
     """
     access = _writable_collection(session, viewer, report["collection"])
-    organisation = session.get(Organisation, viewer.organisation_id)
-    assert organisation is not None
-    reporter = Reporter(
-        identity_id=organisation.identity_id,
-        name=organisation.name,
-        created=organisation.created_at,
-        tlp=Tlp.parse(report["tlp"]),
-        recipients=recipient_identities(session, report.get("recipients", [])),
-    )
+    reporter = reporter_of(session, viewer, report)
     objects = build_report(report, reporter, secret_key, unattributed=report["unattributed"])
     incident_id = next(str(o["id"]) for o in objects if o["type"] == "incident")
     if audit_as is not None:
         audit_as = replace(audit_as, detail=incident_id)
     store(session, viewer, access, objects, unattributed=report["unattributed"], audit_as=audit_as)
     return incident_id
+
+
+def reporter_of(session: Session, viewer: Viewer, report: dict[str, Any]) -> Reporter:
+    """Who reports ``report``: the viewer's organisation, marked as the report asks."""
+    organisation = session.get(Organisation, viewer.organisation_id)
+    assert organisation is not None
+    return Reporter(
+        identity_id=organisation.identity_id,
+        name=organisation.name,
+        created=organisation.created_at,
+        tlp=Tlp.parse(report["tlp"]),
+        recipients=recipient_identities(session, report.get("recipients", [])),
+    )
 
 
 def store(
