@@ -146,7 +146,7 @@ def load_command(name: str) -> click.Command:
 
 def main() -> None:
     """Entry point of the console script."""
-    from federation.cli.common import ANNOUNCE_DATABASE
+    from federation.cli.announce import ANNOUNCE_DATABASE
 
     # An operator at a terminal is told which database each command uses.
     ANNOUNCE_DATABASE.set(True)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 from flask import Flask, current_app
 
 from federation import ops
+from federation.cli.announce import ANNOUNCE_DATABASE
 from federation.domain.errors import FederationError
 
 if TYPE_CHECKING:
@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# Set by the console script: an operator at a terminal is told which database
-# a command uses. In-process invocations (tests, embedding) keep stderr quiet.
-ANNOUNCE_DATABASE: ContextVar[bool] = ContextVar("announce_database", default=False)
 _CHECKED = "federation.cli.checked"
 
 
