@@ -33,7 +33,8 @@ ORGANISATIONS = [
     ("National CSIRT", "csirt"),
 ]
 # Networks the demo ISPs answer for, so some demo incidents reach an inbox.
-NETWORKS = [("Example ISP", "198.51.100.0/24"), ("Second ISP", "203.0.113.0/24")]
+# (Not the README's 198.51.100.0/24: its walk-through declares that one itself.)
+NETWORKS = [("Example ISP", "192.0.2.0/24"), ("Second ISP", "203.0.113.0/24")]
 ACCOUNTS = [
     ("isp-analyst", "Example ISP", "analyst"),
     ("isp2-analyst", "Second ISP", "analyst"),
