@@ -41,7 +41,9 @@ def test_every_block_is_run_or_skipped_with_a_reason() -> None:
     assert all(len(block.skip_reason or "") > 20 for block in skipped)
     # The walk-through itself must run: two servers, and most blocks.
     assert sum(1 for block in found if block.wait_for) == 2
-    assert len(skipped) <= 3
+    # make run/test, the member's HTTPS webhook, the endless worker, and two
+    # example blocks (claim review, the CLI tour) whose commands tests/cli runs.
+    assert len(skipped) <= 5
 
 
 def test_readme_shell_blocks_run_as_written(tmp_path: Path) -> None:
