@@ -76,7 +76,7 @@ def set_up_with_old_key(db: Database, factory: Factory) -> tuple[Member, int]:
         )
         org_id = accounts.organisation_named(session, "Example ISP").id
         networks.set_webhook(
-            session, None, org_id, "https://soc.example/hook", OLD, secret=HOOK_SECRET
+            session, None, org_id, "https://93.184.215.14/hook", OLD, secret=HOOK_SECRET
         )
     return member, peer.id
 

@@ -108,7 +108,7 @@ def test_an_unmigrated_database_is_refused_with_the_command_to_run(tmp_path: Pat
     assert result.stderr.splitlines() == [
         f"database: {hub.database_url}",
         f"Error: database {hub.database_url} is at revision 0005_peers, the code needs "
-        "0009_key_fingerprint; run 'federation db upgrade'",
+        "0011_console; run 'federation db upgrade'",
     ]
 
 
@@ -147,7 +147,7 @@ def test_another_hubs_secret_key_is_refused_before_anything_is_written(tmp_path:
     assert response.json == {
         "status": "unavailable",
         "reason": "secret key mismatch",
-        "revision": "0009_key_fingerprint",
+        "revision": "0011_console",
     }
 
 
@@ -176,13 +176,13 @@ def test_status_shows_the_database_peers_and_webhook_queue(tmp_path: Path) -> No
     text, as_json = hub.run_all([("status",), ("status", "--json")], check=True)
     assert text.stdout.splitlines() == [
         f"database   {hub.database_url}",
-        "migrations 0009_key_fingerprint (code: 0009_key_fingerprint), ready",
+        "migrations 0011_console (code: 0011_console), ready",
         "workers    none holding a peer now",
         "peers      0 (last attempt never)",
         "webhooks   0 pending (0 due, oldest -), 0 failed, 0 delivered",
     ]
     shown = json.loads(as_json.stdout)
     assert shown["ready"] is True
-    assert shown["revision"] == shown["head_revision"] == "0009_key_fingerprint"
+    assert shown["revision"] == shown["head_revision"] == "0011_console"
     assert shown["peers"] == []
     assert shown["webhooks"]["pending"] == 0
