@@ -25,6 +25,8 @@ class Hub:
 
     folder: Path
     secret_key: str
+    # More FEDERATION_* settings for every command of this hub.
+    settings: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def in_folder(cls, folder: Path) -> Hub:
@@ -43,6 +45,7 @@ class Hub:
             FEDERATION_SECRET_KEY=self.secret_key,
             FEDERATION_METRICS_TOKEN=METRICS_TOKEN,
         )
+        env.update(self.settings)
         env.update(extra)
         return env
 
@@ -83,3 +86,10 @@ class Hub:
                     f"federation {command} exited {result.returncode}:\n{result.stderr}"
                 )
         return results
+
+
+def complaint(stderr: str) -> str:
+    """What a command said on stderr besides the line naming its database."""
+    return "".join(
+        line for line in stderr.splitlines(keepends=True) if not line.startswith("database: ")
+    )

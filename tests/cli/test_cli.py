@@ -22,7 +22,7 @@ from federation import create_app
 from federation.cli import cli
 from federation.taxii.media import TAXII_MEDIA_TYPE
 from federation.web.db import database
-from tests.cli.console import FEDERATION, Hub
+from tests.cli.console import FEDERATION, Hub, complaint
 from tests.helpers import indicator
 
 ORG = "Example ISP"
@@ -226,7 +226,7 @@ def test_account_password_reads_stdin_or_asks_twice(hub: Hub, web: FlaskClient) 
         check=False,
     )
     assert short.returncode == 1
-    assert short.stderr.strip() == "Error: Use at least 12 characters."
+    assert complaint(short.stderr).strip() == "Error: Use at least 12 characters."
     nobody = subprocess.run(
         [str(FEDERATION), "account", "password", "nobody", "--stdin"],
         input="a long enough one\n",

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.cli.console import Hub
+from tests.cli.console import Hub, complaint
 from tests.e2e.conftest import LiveHub
 from tests.e2e.conftest import live_hub as live_hub  # the remote
 
@@ -67,8 +67,8 @@ def test_peer_add_says_what_is_wrong_and_saves_nothing(
     *refused, listed = results
 
     assert [r.returncode for r in refused] == [1] * 7
-    assert all(r.stderr.count("\n") == 1 and r.stderr.startswith("Error: ") for r in refused)
-    errors = [r.stderr for r in refused]
+    errors = [complaint(r.stderr) for r in refused]
+    assert all(e.count("\n") == 1 and e.startswith("Error: ") for e in errors)
     assert f"that URL is a discovery endpoint; its API roots are: {live_hub.root_url}" in errors[0]
     assert "no TAXII API root at" in errors[1]
     assert f"its API roots are: {live_hub.root_url}" in errors[1]
@@ -113,8 +113,8 @@ def test_peer_test_reports_a_remote_gone_since_an_offline_add(
     missing = hub.run("peer", "test", "nobody", check=False)
 
     assert tested.returncode == 1
-    assert tested.stderr == "Error: cannot connect to http://127.0.0.1:9/taxii2/hub/\n"
-    assert (missing.returncode, missing.stderr) == (1, "Error: no peer named 'nobody'\n")
+    assert complaint(tested.stderr) == "Error: cannot connect to http://127.0.0.1:9/taxii2/hub/\n"
+    assert (missing.returncode, complaint(missing.stderr)) == (1, "Error: no peer named 'nobody'\n")
 
 
 def test_peer_remove_removes_the_organisation_it_made_unless_used(
