@@ -54,9 +54,13 @@ PYTEST = run_pytest() { $(BIN)/pytest "$$@"; s=$$?; [ $$s -ne 5 ] || echo "pytes
 TEST_WORKERS ?= 2
 XDIST = -n $(TEST_WORKERS) --dist loadgroup
 
+# The end-to-end tier (live hubs, Chromium) runs one test at a time: in
+# parallel its hubs' start-up has not yet been shown reliable on two cores.
 test-sqlite: venv
 	@echo "== tests on SQLite"
-	$(PYTEST) $(XDIST) --cov --cov-report=term:skip-covered -q
+	$(PYTEST) $(XDIST) --cov --cov-report= -q -m "not e2e"
+	@echo "== end-to-end tests on SQLite (live servers, one at a time)"
+	$(PYTEST) --cov --cov-append --cov-report=term:skip-covered -q -m e2e
 
 test-postgres: venv
 	@echo "== tests on PostgreSQL ($(FEDERATION_TEST_POSTGRES_URL))"
