@@ -30,7 +30,7 @@ from tests.helpers import scaled
 ISP_A = "Alpha ISP"
 ISP_B = "Bravo ISP"
 POLICE = "Metro Police"
-OPERATOR = "Hub Operator"
+OPERATOR = "Partnership Hub Staff"
 B_NETWORK = "192.0.2.0/24"
 # The address of every plain report: their correlations meet on it.
 SHARED_IP = "198.51.100.7"
@@ -237,7 +237,7 @@ def report_body(collection: str) -> dict[str, Any]:
 def build(folder: Path, database_url: str | None) -> tuple[Hub, ProbeHub]:
     """Admit the members, their accounts and the shared collection through the CLI."""
     hub: Hub = (
-        PostgresHub(folder, secrets.token_hex(32), database_url)
+        PostgresHub(folder, secrets.token_hex(32), url=database_url)
         if database_url
         else Hub.in_folder(folder)
     )
