@@ -32,7 +32,7 @@ run: $(BIN)/federation
 	  echo "Error: port $(PORT) on $(HOST) is in use (a hub already running?); choose another: make run PORT=$$(($(PORT) + 1))" >&2; exit 1; }
 	$(BIN)/federation db upgrade
 	$(BIN)/federation demo --url http://$(HOST):$(PORT)
-	PROMETHEUS_MULTIPROC_DIR=$$(mktemp -d) $(BIN)/federation serve --host $(HOST) --port $(PORT)
+	$(BIN)/federation serve --host $(HOST) --port $(PORT)
 
 lint: venv
 	$(BIN)/ruff check .

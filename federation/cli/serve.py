@@ -2,28 +2,45 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
-from federation.app import create_app
-from federation.cli.common import checked_database
-from federation.web.observability import JsonFormatter
+# Nothing here imports prometheus_client (federation.app and the web layer do,
+# below, inside serve_command): it picks per-process or shared counters once,
+# when first imported, from PROMETHEUS_MULTIPROC_DIR.
+_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
-class _JsonLogger(Logger):  # type: ignore[misc]
-    """Gunicorn's own messages as JSON lines too, so stderr holds one log format."""
+def _share_metrics_between_workers() -> str | None:
+    """Point prometheus_client at a folder every worker writes its counters to,
+    so that /metrics, answered by any one worker, counts the requests of all.
 
-    def setup(self, cfg: Any) -> None:
-        super().setup(cfg)
-        for handler in self.error_log.handlers:
-            handler.setFormatter(JsonFormatter())
+    An operator's own ``PROMETHEUS_MULTIPROC_DIR`` is used as it is; otherwise a
+    private temporary folder is made, and its path returned so that it is
+    removed when the server stops.
+    """
+    if os.environ.get(_METRICS_DIR):
+        return None
+    folder = tempfile.mkdtemp(prefix="federation-metrics-")
+    os.environ[_METRICS_DIR] = folder
+    return folder
+
+
+def _forget_worker(server: Any, worker: Any) -> None:
+    # A stopped worker's gauges would otherwise be summed in for ever.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 # The request each gunicorn thread is serving: a worker thread runs the
@@ -71,6 +88,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
                 self.cfg.set(key, value)
 
     def load(self) -> Callable[..., Iterable[bytes]]:
+        from federation.app import create_app
+
         return _honour_connection_close(create_app())
 
 
@@ -79,27 +98,48 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-@with_appcontext
-def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the hub with gunicorn on HOST:PORT."""
-    # Fail fast, in the foreground, on a bad configuration, a missing or
-    # unmigrated database, or another hub's secret key.
-    checked_database()
-    _Gunicorn(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "accesslog": None,
-            "logger_class": _JsonLogger,
-            "timeout": 120,
-            # Several hubs may run on one machine (tests, federation): no shared
-            # control socket in the home directory.
-            "control_socket_disable": True,
-            "pre_request": _remember_request,
-        }
-    ).run()
+    private_metrics = _share_metrics_between_workers()
+    master = os.getpid()
+    try:
+        # Imported only now, after the metrics folder is chosen.
+        from federation.cli.common import checked_database
+        from federation.web.observability import JsonFormatter
+
+        class JsonLogger(Logger):  # type: ignore[misc]
+            """Gunicorn's own messages as JSON lines too, so stderr holds one log format."""
+
+            def setup(self, cfg: Any) -> None:
+                super().setup(cfg)
+                for handler in self.error_log.handlers:
+                    handler.setFormatter(JsonFormatter())
+
+        # Fail fast, in the foreground, on a bad configuration, a missing or
+        # unmigrated database, or another hub's secret key.
+        with ctx.ensure_object(ScriptInfo).load_app().app_context():
+            checked_database()
+        _Gunicorn(
+            {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "accesslog": None,
+                "logger_class": JsonLogger,
+                "timeout": 120,
+                # Several hubs may run on one machine (tests, federation): no shared
+                # control socket in the home directory.
+                "control_socket_disable": True,
+                "pre_request": _remember_request,
+                "child_exit": _forget_worker,
+            }
+        ).run()
+    finally:
+        # Workers are forked from here and leave through this block too.
+        if private_metrics is not None and os.getpid() == master:
+            shutil.rmtree(private_metrics, ignore_errors=True)
 
 
 def register(cli: click.Group) -> None:

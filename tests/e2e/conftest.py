@@ -76,6 +76,11 @@ def _free_port() -> int:
         return port
 
 
+def _mkdir(path: Path) -> Path:
+    path.mkdir(exist_ok=True)
+    return path
+
+
 def _credentials(result: subprocess.CompletedProcess[str]) -> Credentials:
     issued = json.loads(result.stdout)
     return Credentials(issued["account"], issued["token"])
@@ -153,8 +158,6 @@ def serve_hub(hub: Hub, stderr_path: Path) -> Iterator[str]:
     127.0.0.1 port until the block ends; yield its base URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    metrics_dir = hub.folder / "prometheus"
-    metrics_dir.mkdir(exist_ok=True)
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
             [
@@ -167,7 +170,9 @@ def serve_hub(hub: Hub, stderr_path: Path) -> Iterator[str]:
                 "--workers",
                 "2",
             ],
-            env=hub.environ(PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)),
+            # No PROMETHEUS_MULTIPROC_DIR, as an operator runs it: serve makes its
+            # own, in the hub's folder here so that a test can see it go.
+            env=hub.environ(TMPDIR=str(_mkdir(hub.folder / "tmp"))),
             cwd=hub.folder,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
