@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from alembic.runtime.migration import MigrationContext
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -21,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from federation.domain.errors import ForbiddenError, UnauthenticatedError
 from federation.services.access.keys import KeyState, key_state
 from federation.services.peering.peers import PeerReport, reports
-from federation.storage.migrations import head_revision
+from federation.storage.revision import HEAD_REVISION, current_revision
 from federation.web.db import database
 
 ops = Blueprint("ops", __name__)
@@ -70,10 +69,10 @@ def readiness(app: Flask) -> Readiness:
         return Readiness(
             DATABASE_MISSING, f"no database at {path}; create it with 'federation db upgrade'"
         )
-    expected = head_revision()
+    expected = HEAD_REVISION
     try:
         with database(app).engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = current_revision(connection)
         if current != expected:
             return Readiness(
                 NOT_MIGRATED,

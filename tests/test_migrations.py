@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from federation.storage import migrations
 from federation.storage.base import Base
+from federation.storage.revision import HEAD_REVISION, current_revision
 
 
 def test_upgrade_from_empty_matches_the_models(tmp_path: Path) -> None:
@@ -21,6 +22,22 @@ def test_upgrade_from_empty_matches_the_models(tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_the_code_names_alembics_head_and_reads_revisions_as_alembic_does(tmp_path: Path) -> None:
+    script = ScriptDirectory.from_config(migrations.alembic_config())
+    assert script.get_current_head() == HEAD_REVISION
+    url = f"sqlite:///{tmp_path / 'read.db'}"
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        assert current_revision(connection) is None
+    for revision in ("0005_peers", "head"):
+        migrations.upgrade(url, revision)
+        with engine.connect() as connection:
+            expected = MigrationContext.configure(connection).get_current_revision()
+            assert current_revision(connection) == expected
+    assert expected == HEAD_REVISION
+    engine.dispose()
 
 
 def test_every_revision_downgrades_one_step_and_upgrades_again(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from federation import ops
 from federation.cli.common import announce_database, one_line_errors
 from federation.services.status import HubStatus, hub_status
-from federation.storage.migrations import head_revision
+from federation.storage.revision import HEAD_REVISION
 from federation.web.db import database
 
 
@@ -32,7 +32,7 @@ def status_command(as_json: bool) -> None:
         "ready": readiness.ready,
         "problem": readiness.detail if not readiness.ready else None,
         "revision": readiness.revision,
-        "head_revision": head_revision(),
+        "head_revision": HEAD_REVISION,
     }
     hub: HubStatus | None = None
     if readiness.ready:

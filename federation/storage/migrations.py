@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -32,9 +30,3 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def downgrade(database_url: str, revision: str) -> None:
     """Migrate the database down to ``revision``."""
     command.downgrade(alembic_config(database_url), revision)
-
-
-@cache
-def head_revision() -> str | None:
-    """The newest revision the code knows."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()

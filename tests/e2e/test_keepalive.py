@@ -31,7 +31,7 @@ from tests.e2e.conftest import _free_port, _stop, serve_hub
 pytestmark = pytest.mark.e2e
 
 TAXII = "application/taxii+json;version=2.1"
-ROUNDS = 200
+ROUNDS = 60
 # Larger than the 64 KiB gunicorn drains by itself before reusing a connection.
 PADDING = "x" * (200 * 1024)
 MAX_CONTENT_LENGTH = 1024 * 1024
